@@ -1,0 +1,262 @@
+"""Typed settings built once from ``params.yaml`` (plus documented environment overrides).
+
+Configuration flows one way: ``params.yaml`` → :class:`Settings` → functions taking plain arguments.
+Nothing here runs on import; call :func:`load_settings` once at the edge (the CLI, a DVC stage, a test).
+
+Environment overrides (applied after the file, before validation):
+
+* ``PANTAU_<SECTION>__<KEY>=value`` sets ``<section>.<key>``; values are parsed as YAML, so
+  ``PANTAU_TRAIN__EPOCHS=2`` is an int and ``PANTAU_TEXT__SLANG=false`` a bool.
+* ``PANTAU_DATABASE_URL`` is a short alias for ``PANTAU_QUEUE__DATABASE_URL``.
+* ``MLFLOW_TRACKING_URI`` overrides ``train.tracking_uri`` (MLflow's own convention).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PARAMS = Path("params.yaml")
+
+
+class ConfigError(ValueError):
+    """A settings file or override is invalid; the message says which key and what is expected."""
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One labelled corpus fed to ``pantau prepare``."""
+
+    name: str
+    kind: str  # sample | ibrohim2019 | csv | reviewed
+    path: str
+    weight: float = 1.0
+    required: bool = True
+    text_column: str = "text"
+    id_column: str | None = None
+    label_columns: dict[str, str] = field(default_factory=dict)  # corpus column -> label key (kind=csv)
+
+
+@dataclass(frozen=True)
+class SplitSettings:
+    val: float = 0.15
+    test: float = 0.15
+    seed: int = 13
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    sources: tuple[SourceSettings, ...] = ()
+    processed_dir: str = "data/processed"
+    split: SplitSettings = SplitSettings()
+    conflict_rule: str = "max"  # how duplicate texts with conflicting labels are resolved: max | drop
+
+
+@dataclass(frozen=True)
+class IOSettings:
+    text_column: str = "text"
+    id_column: str | None = "id"
+    chunk_rows: int = 50_000
+    max_chars: int = 20_000
+    encoding: str = "utf-8"
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    pipeline: str = "transformer"  # transformer | classic
+    lowercase: bool = True
+    slang: bool = True
+    kamusalay_path: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    base: str = "e5-small-offline"
+    offline_dir: str = "models/base/e5-small"
+    out_dir: str = "models/pantau-classifier"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    kind: str = "transformer"  # transformer | baseline
+    epochs: float = 3.0
+    learning_rate: float = 5e-5
+    batch_size: int = 32
+    max_length: int = 128
+    freeze_embeddings: bool = True
+    pos_weight: bool = True
+    early_stopping_patience: int = 2
+    seed: int = 13
+    threshold_objective: str = "f1"  # f1 | precision
+    target_precision: float = 0.8
+    max_train_rows: int | None = None
+    tracking_uri: str = "sqlite:///experiments/mlflow.db"
+    experiment: str = "pantau"
+    registered_model: str = "pantau-classifier"
+
+
+@dataclass(frozen=True)
+class EvaluateSettings:
+    out_dir: str = "data/processed/eval"
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    inputs: tuple[str, ...] = ("data/sample/unlabelled.csv",)
+    out: str = "data/processed/predictions"
+    model: str = "models/pantau-classifier"
+    batch_size: int = 32
+    max_length: int = 256
+    stride: int = 64
+    precision: str = "fp32"  # fp32 | int8
+    threads: int = 0  # 0 = all cores
+    engine: str = "local"  # local | ray
+    chunk_rows: int = 10_000
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    database_url: str = "sqlite:///var/queue.db"
+    risk_threshold: float = 0.5
+    double_review_risk: float = 0.85
+    lease_minutes: int = 15
+    aging_per_hour: float = 0.01
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_file: str = "var/secret_key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline reads, one section per stage."""
+
+    data: DataSettings = DataSettings()
+    io: IOSettings = IOSettings()
+    text: TextSettings = TextSettings()
+    model: ModelSettings = ModelSettings()
+    train: TrainSettings = TrainSettings()
+    evaluate: EvaluateSettings = EvaluateSettings()
+    score: ScoreSettings = ScoreSettings()
+    queue: QueueSettings = QueueSettings()
+    serve: ServeSettings = ServeSettings()
+    root: str = "."  # folder relative paths are resolved against (the params file's folder)
+
+    def path(self, value: str | os.PathLike[str]) -> Path:
+        """Resolve a path from the settings against the params file's folder."""
+        p = Path(value)
+        return p if p.is_absolute() else Path(self.root) / p
+
+
+_ENV_ALIASES = {"PANTAU_DATABASE_URL": ("queue", "database_url"), "MLFLOW_TRACKING_URI": ("train", "tracking_uri")}
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = DEFAULT_PARAMS,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read ``params.yaml`` (missing file → defaults), apply env and explicit overrides, validate.
+
+    ``overrides`` uses dotted keys (``{"train.epochs": 1}``) and wins over the environment.
+    """
+    raw: dict[str, Any] = {}
+    root = Path(".")
+    if path is not None:
+        p = Path(path)
+        if p.exists():
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+            if not isinstance(loaded, dict):
+                raise ConfigError(f"{p}: expected a mapping of sections at the top level")
+            raw = loaded
+            root = p.parent
+        elif p != DEFAULT_PARAMS:
+            raise ConfigError(f"settings file {p} not found")
+    env = os.environ if env is None else env
+    for name, value in env.items():
+        if name in _ENV_ALIASES:
+            _set_dotted(raw, _ENV_ALIASES[name], yaml.safe_load(value))
+        elif name.startswith("PANTAU_") and "__" in name:
+            section, _, key = name[len("PANTAU_") :].lower().partition("__")
+            _set_dotted(raw, (section, *key.split("__")), yaml.safe_load(value))
+    for dotted, value in (overrides or {}).items():
+        _set_dotted(raw, tuple(dotted.split(".")), value)
+    raw.setdefault("root", str(root))
+    return _build(Settings, raw, "")
+
+
+def _set_dotted(raw: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    node = raw
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"cannot set {'.'.join(keys)}: {key} is not a section")
+    node[keys[-1]] = value
+
+
+def _build(cls: type, raw: Any, where: str) -> Any:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{where or 'settings'}: expected a mapping, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(raw) - names
+    if unknown:
+        raise ConfigError(
+            f"{where or 'settings'}: unknown key(s) {', '.join(sorted(unknown))}; "
+            f"valid keys: {', '.join(sorted(names))}"
+        )
+    kwargs = {name: _coerce(hints[name], raw[name], f"{where}.{name}".lstrip(".")) for name in raw}
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # a required field is missing
+        raise ConfigError(f"{where or 'settings'}: {exc}") from None
+
+
+def _coerce(tp: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, where)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, where)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            value = [value]
+        (item_tp, *_) = typing.get_args(tp)
+        return tuple(_coerce(item_tp, v, f"{where}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: expected a mapping")
+        return {str(k): str(v) for k, v in value.items()}
+    if tp is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: expected true/false, got {value!r}")
+    if tp in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        if tp is int and float(value) != int(value):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        return tp(value)
+    if tp is str:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise ConfigError(f"{where}: expected text, got {value!r}")
+        return str(value)
+    return value

@@ -1,0 +1,72 @@
+"""The self-describing part of a model folder: ``pantau_model.json``.
+
+A model folder is a Hugging Face folder (or a baseline's ``baseline.joblib``) plus this file, so the
+label order, thresholds, calibration, base model, preprocessing version and training-data fingerprint
+travel with the weights and scoring cannot mix them up.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+META_FILE = "pantau_model.json"
+MODEL_KINDS = ("transformer", "baseline")
+
+
+class ModelFolderError(ValueError):
+    """A model folder is missing or inconsistent; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModelMeta:
+    """What scoring needs to know about a trained model, besides its weights."""
+
+    labels: tuple[str, ...]
+    thresholds: dict[str, float]
+    kind: str = "transformer"
+    temperatures: dict[str, float] = field(default_factory=dict)  # per-label temperature scaling; 1.0 = none
+    base_model: str = ""
+    preprocessing: str = ""  # pipeline name + version, e.g. "transformer/1"
+    max_length: int = 128
+    data_fingerprint: str = ""
+    name: str = "pantau-classifier"
+    version: str = ""
+    run_id: str | None = None
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ModelFolderError(f"model kind {self.kind!r} is not one of {MODEL_KINDS}")
+        missing = [label for label in self.labels if label not in self.thresholds]
+        if missing:
+            raise ModelFolderError(f"no threshold for label(s) {missing}")
+
+
+def save_meta(folder: str | Path, meta: ModelMeta) -> Path:
+    """Write ``pantau_model.json`` into ``folder`` atomically and return its path."""
+    path = Path(folder) / META_FILE
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(dataclasses.asdict(meta), indent=2, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def load_meta(folder: str | Path) -> ModelMeta:
+    """Read ``pantau_model.json`` from a model folder, with an actionable error when it is absent."""
+    path = Path(folder) / META_FILE
+    if not path.exists():
+        raise ModelFolderError(
+            f"{folder} is not a pantau model folder (no {META_FILE}); train one with `pantau train` "
+            "or pass --model models:/pantau-classifier@champion"
+        )
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    known = {f.name for f in dataclasses.fields(ModelMeta)}
+    raw = {k: v for k, v in raw.items() if k in known}  # newer writers may add fields
+    raw["labels"] = tuple(raw["labels"])
+    return ModelMeta(**raw)
