@@ -1,0 +1,363 @@
+"""The one inference object: load a model folder once, score many texts fast on CPU.
+
+:class:`Classifier` is what the batch job (``pantau score``), the Ray engine, the web app and the
+benchmarks call; none of them re-implements tokenisation, windowing, calibration or thresholds.
+
+How a transformer model folder is scored
+----------------------------------------
+* Texts are preprocessed with ``pantau.text.preprocess`` using the pipeline the model was trained with
+  (``meta.preprocessing``, e.g. ``"transformer/1"``), so scoring cannot drift from training.
+* **Long posts are read whole.** Each text is cut into overlapping token windows of ``max_length``
+  tokens (special tokens included) that overlap by ``stride`` tokens, covering the whole text; nothing
+  is truncated. Every window is scored and the post's probability for a label is the **maximum** over
+  its windows. Max, not mean, because the labels are "does the post contain X anywhere": one hateful
+  paragraph in a long, otherwise harmless comment makes the comment hateful, and averaging would
+  dilute it with the harmless windows (and make a post's score depend on how much filler surrounds the
+  offence). The number of windows per post is reported by :meth:`Classifier.score`.
+* Speed: all windows of one call are sorted by length and batched (``batch_size`` windows), each batch
+  padded only to its own longest window, run under ``torch.inference_mode`` with the configured thread
+  count. ``precision="int8"`` applies dynamic int8 quantisation to every ``nn.Linear`` (encoder and head).
+* Head: mean pooling of the encoder's last hidden state over real (non-padding) tokens, then a linear
+  layer (``head.safetensors``: ``weight`` [L, H], ``bias`` [L]) to one logit per label.
+* Calibration: ``p = sigmoid(logit / T_label)`` with ``meta.temperatures`` (missing label → T = 1).
+
+Baseline folders (``meta.kind == "baseline"``) hold ``baseline.joblib``, an object whose
+``predict_proba(texts)`` returns [n, L] probabilities; a bag-of-words model reads the whole text, so
+each post counts as one window.
+
+Risk
+----
+``risk = max over labels of r_l(p_l)``, where ``r_l`` rescales a probability piecewise-linearly so that
+the label's tuned threshold ``t_l`` maps to 0.5: ``r = 0.5·p/t`` below the threshold and
+``r = 0.5 + 0.5·(p − t)/(1 − t)`` above it. So ``risk ≥ 0.5`` exactly when at least one label is
+flagged, and posts are ranked by how far the most-exceeded label is past its threshold — comparable
+across labels whose thresholds differ (a 0.3 on a label tuned at 0.2 outranks a 0.6 on one tuned at 0.7).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from pantau.model.meta import ModelFolderError, ModelMeta, load_meta
+
+log = logging.getLogger(__name__)
+
+HEAD_FILE = "head.safetensors"
+BASELINE_FILE = "baseline.joblib"
+PRECISIONS = ("fp32", "int8")
+MODEL_URI_PREFIX = "models:/"
+
+
+class ClassifierError(ValueError):
+    """Invalid arguments or an unusable model for scoring; the message says what to change."""
+
+
+def resolve_source(source: str | Path) -> Path:
+    """Turn a model folder or a ``models:/name@alias`` registry URI into a local folder."""
+    text = str(source)
+    if text.startswith(MODEL_URI_PREFIX):
+        try:
+            from pantau.model.registry import resolve_model_uri
+        except ImportError as exc:  # the registry module is optional until training lands
+            raise ClassifierError(f"cannot resolve {text}: pantau.model.registry is not available ({exc})") from exc
+        return Path(resolve_model_uri(text))
+    folder = Path(source)
+    if not folder.is_dir():
+        raise ModelFolderError(f"model folder {folder} does not exist; train one with `pantau train`")
+    return folder
+
+
+def risk_from_probabilities(probs: np.ndarray, thresholds: Sequence[float]) -> np.ndarray:
+    """Risk per row (see the module docstring): 0.5 at the most-exceeded label's threshold."""
+    p = np.asarray(probs, dtype=np.float64)
+    t = np.clip(np.asarray(thresholds, dtype=np.float64), 1e-6, 1 - 1e-6)
+    below = 0.5 * p / t
+    above = 0.5 + 0.5 * (p - t) / (1.0 - t)
+    per_label = np.where(p < t, below, above)
+    if per_label.shape[1] == 0:
+        return np.zeros(per_label.shape[0])
+    return np.clip(per_label.max(axis=1), 0.0, 1.0)
+
+
+def preprocess_for(meta: ModelMeta, texts: list[str]) -> list[str]:
+    """Apply the preprocessing pipeline recorded in the model folder (``"none"``/empty = raw text)."""
+    name = meta.preprocessing.split("/", 1)[0].strip()
+    if name in ("", "none"):
+        return texts
+    try:
+        from pantau.text import preprocess
+    except ImportError as exc:
+        raise ClassifierError(
+            f"the model expects preprocessing {meta.preprocessing!r} but pantau.text is not available ({exc})"
+        ) from exc
+    return list(preprocess(texts, name))
+
+
+class _Backend(Protocol):
+    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass
+class _Windows:
+    ids: list[list[int]]
+    owner: np.ndarray  # window index -> text index
+
+
+class _TransformerBackend:
+    """Encoder + mean pooling + linear head, scored over overlapping windows."""
+
+    def __init__(self, folder: Path, meta: ModelMeta, precision: str, batch_size: int, max_length: int, stride: int):
+        from safetensors.torch import load_file
+        from transformers import AutoModel, AutoTokenizer
+
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.stride = stride
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ModelFolderError(f"{folder}: scoring needs a fast (Rust) tokenizer to cut long posts into windows")
+        specials = self.tokenizer.num_special_tokens_to_add()
+        if max_length <= specials + 1:
+            raise ClassifierError(f"max_length={max_length} leaves no room for text after {specials} special tokens")
+        if not 0 <= stride < max_length - specials:
+            raise ClassifierError(
+                f"stride={stride} must be ≥ 0 and < max_length − special tokens ({max_length - specials}); "
+                "it is how many tokens consecutive windows share"
+            )
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        encoder = AutoModel.from_pretrained(folder)
+        limit = getattr(encoder.config, "max_position_embeddings", None)
+        if limit is not None and max_length > limit:
+            raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
+        head_path = folder / HEAD_FILE
+        if not head_path.exists():
+            raise ModelFolderError(f"{folder}: no {HEAD_FILE} (the classification head); was training finished?")
+        tensors = load_file(str(head_path))
+        weight, bias = tensors.get("weight"), tensors.get("bias")
+        if weight is None or bias is None:
+            raise ModelFolderError(f"{head_path}: expected tensors 'weight' and 'bias', found {sorted(tensors)}")
+        hidden = encoder.config.hidden_size
+        if tuple(weight.shape) != (len(meta.labels), hidden) or tuple(bias.shape) != (len(meta.labels),):
+            raise ModelFolderError(
+                f"{head_path}: weight {tuple(weight.shape)} / bias {tuple(bias.shape)} do not match "
+                f"{len(meta.labels)} labels × hidden size {hidden}"
+            )
+        head = torch.nn.Linear(hidden, len(meta.labels))
+        with torch.no_grad():
+            head.weight.copy_(weight.float())
+            head.bias.copy_(bias.float())
+        model = MeanPoolClassifier(encoder.float().eval(), head.eval())
+        if precision == "int8":
+            model = _quantize(model)
+        self.model = model
+
+    def windows(self, texts: list[str]) -> _Windows:
+        """Cut every text into overlapping windows covering all of its tokens."""
+        enc = self.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        return _Windows(ids=enc["input_ids"], owner=np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64))
+
+    def window_logits(self, windows: _Windows) -> np.ndarray:
+        """Logits [n_windows, L], batching length-sorted windows padded per batch."""
+        n = len(windows.ids)
+        lengths = np.fromiter((len(x) for x in windows.ids), dtype=np.int64, count=n)
+        order = np.argsort(lengths, kind="stable")
+        out = np.empty((n, self.model.num_labels), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, n, self.batch_size):
+                idx = order[start : start + self.batch_size]
+                width = int(lengths[idx].max())
+                ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+                mask = np.zeros((len(idx), width), dtype=np.int64)
+                for row, i in enumerate(idx):
+                    seq = windows.ids[i]
+                    ids[row, : len(seq)] = seq
+                    mask[row, : len(seq)] = 1
+                logits = self.model(torch.from_numpy(ids), torch.from_numpy(mask))
+                out[idx] = logits.float().numpy()
+        return out
+
+    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        windows = self.windows(texts)
+        return self.window_logits(windows), windows.owner
+
+
+class _BaselineBackend:
+    """A saved bag-of-words model; reads the whole text, so one window per post."""
+
+    def __init__(self, folder: Path, meta: ModelMeta):
+        import joblib
+
+        path = folder / BASELINE_FILE
+        if not path.exists():
+            raise ModelFolderError(f"{folder}: no {BASELINE_FILE}; was baseline training finished?")
+        self.model = joblib.load(path)
+        if not hasattr(self.model, "predict_proba"):
+            raise ModelFolderError(f"{path}: the saved object has no predict_proba")
+        self.n_labels = len(meta.labels)
+
+    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        raw = self.model.predict_proba(texts)
+        if isinstance(raw, list):  # MultiOutputClassifier style: one [n, 2] array per label
+            raw = np.column_stack([np.asarray(p)[:, -1] for p in raw])
+        probs = np.asarray(raw, dtype=np.float64)
+        if probs.shape != (len(texts), self.n_labels):
+            raise ModelFolderError(f"baseline returned shape {probs.shape}, expected {(len(texts), self.n_labels)}")
+        eps = 1e-7
+        p = np.clip(probs, eps, 1 - eps)
+        # Back to logits so temperatures apply the same way for both kinds.
+        return np.log(p / (1 - p)), np.arange(len(texts), dtype=np.int64)
+
+
+class MeanPoolClassifier(torch.nn.Module):
+    """Encoder → mean of the last hidden states over real (non-padding) tokens → linear head → logits."""
+
+    def __init__(self, encoder: torch.nn.Module, head: torch.nn.Linear):
+        super().__init__()
+        self.encoder = encoder
+        self.head = head
+        self.num_labels = head.out_features
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return self.head(pooled)
+
+
+def _quantize(model: torch.nn.Module) -> torch.nn.Module:
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        # torch marks quantized tensors as deprecated; dynamic int8 Linear still runs (checked in tests).
+        warnings.simplefilter("ignore")
+        q = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    q.num_labels = model.num_labels
+    return q
+
+
+class Classifier:
+    """A loaded model: ``predict_proba`` → calibrated probabilities, ``predict`` → flags, ``score`` → dicts."""
+
+    def __init__(self, meta: ModelMeta, backend: _Backend, *, folder: Path, precision: str, max_length: int,
+                 stride: int, batch_size: int):
+        self.meta = meta
+        self.folder = folder
+        self.precision = precision
+        self.max_length = max_length
+        self.stride = stride
+        self.batch_size = batch_size
+        self._backend = backend
+        self.labels: tuple[str, ...] = meta.labels
+        self.thresholds = np.array([meta.thresholds[label] for label in meta.labels], dtype=np.float64)
+        temps = np.array([float(meta.temperatures.get(label, 1.0)) for label in meta.labels], dtype=np.float64)
+        if np.any(temps <= 0):
+            raise ModelFolderError(f"temperatures must be > 0, got {meta.temperatures}")
+        self.temperatures = temps
+
+    @classmethod
+    def load(
+        cls,
+        source: str | Path,
+        *,
+        precision: str = "fp32",
+        threads: int = 0,
+        batch_size: int = 32,
+        max_length: int | None = None,
+        stride: int = 64,
+    ) -> Classifier:
+        """Load a model folder or ``models:/name@alias`` once; ``threads=0`` keeps torch's default (all cores)."""
+        if precision not in PRECISIONS:
+            raise ClassifierError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        if batch_size < 1:
+            raise ClassifierError(f"batch_size must be ≥ 1, got {batch_size}")
+        if threads < 0:
+            raise ClassifierError(f"threads must be ≥ 0 (0 = all cores), got {threads}")
+        folder = resolve_source(source)
+        meta = load_meta(folder)
+        length = int(max_length or meta.max_length)
+        if threads:
+            torch.set_num_threads(threads)
+        backend: _Backend
+        if meta.kind == "baseline":
+            backend = _BaselineBackend(folder, meta)
+        else:
+            backend = _TransformerBackend(folder, meta, precision, batch_size, length, stride)
+        return cls(meta, backend, folder=folder, precision=precision, max_length=length, stride=stride,
+                   batch_size=batch_size)
+
+    def _scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        items = list(texts)
+        bad = [i for i, t in enumerate(items) if not isinstance(t, str)]
+        if bad:
+            raise ClassifierError(f"texts must be strings; item(s) {bad[:5]} are not")
+        n, n_labels = len(items), len(self.labels)
+        if n == 0:
+            return np.zeros((0, n_labels)), np.zeros(0, dtype=np.int64)
+        raw, owner = self._backend.logits_or_probs(preprocess_for(self.meta, items))
+        window_probs = 1.0 / (1.0 + np.exp(-(raw.astype(np.float64) / self.temperatures)))
+        probs = np.zeros((n, n_labels))
+        np.maximum.at(probs, owner, window_probs)
+        windows = np.bincount(owner, minlength=n)
+        return probs, windows
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Calibrated probabilities [n, L] in ``self.labels`` order, max over each post's windows."""
+        return self._scores(texts)[0]
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Boolean flags [n, L]: probability ≥ the label's tuned threshold."""
+        return self.predict_proba(texts) >= self.thresholds
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """Per post: ``probabilities`` and ``flags`` by label, ``risk`` and ``windows`` (windows read)."""
+        probs, windows = self._scores(texts)
+        return self.rows(probs, windows)
+
+    def score_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Probabilities, flags, risk and window counts as arrays (what the batch job writes)."""
+        probs, windows = self._scores(texts)
+        return probs, probs >= self.thresholds, risk_from_probabilities(probs, self.thresholds), windows
+
+    def rows(self, probs: np.ndarray, windows: np.ndarray) -> list[dict[str, Any]]:
+        """Turn probability and window arrays into the dicts :meth:`score` returns."""
+        flags = probs >= self.thresholds
+        risk = risk_from_probabilities(probs, self.thresholds)
+        return [
+            {
+                "probabilities": {label: float(probs[i, j]) for j, label in enumerate(self.labels)},
+                "flags": {label: bool(flags[i, j]) for j, label in enumerate(self.labels)},
+                "risk": float(risk[i]),
+                "windows": int(windows[i]),
+            }
+            for i in range(len(probs))
+        ]
+
+    def describe(self) -> dict[str, Any]:
+        """Model identity for manifests and output rows."""
+        return {
+            "model_name": self.meta.name,
+            "model_version": self.meta.version,
+            "run_id": self.meta.run_id,
+            "preprocessing": self.meta.preprocessing,
+            "kind": self.meta.kind,
+            "precision": self.precision,
+            "max_length": self.max_length,
+            "stride": self.stride,
+        }
