@@ -101,11 +101,23 @@ class TrainSettings:
     tracking_uri: str = "sqlite:///experiments/mlflow.db"
     experiment: str = "pantau"
     registered_model: str = "pantau-classifier"
+    # Fine-tuning details (pantau.model.train); the baseline ignores them.
+    eval_batch_size: int = 64
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    dropout: float = 0.1
+    pos_weight_cap: float = 10.0
+    length_percentile: float = 95.0  # max length = this percentile of train token lengths, capped by max_length
+    group_by_length: bool = True
+    bf16: bool = False  # bf16 autocast on CPU (needs AVX-512 BF16 / AMX to be faster)
+    threads: int = 0  # torch threads; 0 = all cores
 
 
 @dataclass(frozen=True)
 class EvaluateSettings:
     out_dir: str = "data/processed/eval"
+    split: str = "test"  # which prepared split `pantau evaluate` reads
+    batch_size: int = 64
 
 
 @dataclass(frozen=True)

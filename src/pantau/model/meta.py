@@ -39,6 +39,7 @@ class ModelMeta:
     run_id: str | None = None
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     metrics: dict[str, Any] = field(default_factory=dict)
+    pooling: str = "mean"  # how the head reads the encoder: mean of last hidden states over real tokens
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
