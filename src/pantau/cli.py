@@ -69,6 +69,7 @@ def _register() -> None:
     from pantau.data.cli_data import register as register_data
 
     register_data(app)
+    __import__("pantau.cli_score").cli_score.register(app)
     # Sub-apps of other areas are added here as they land (one line each).
 
 

@@ -295,6 +295,8 @@ class Classifier:
         if threads:
             torch.set_num_threads(threads)
         backend: _Backend
+        if meta.kind != "baseline" and getattr(meta, "pooling", "mean") != "mean":
+            raise ModelFolderError(f"{folder}: pooling {meta.pooling!r} is not supported for scoring (only 'mean')")
         if meta.kind == "baseline":
             backend = _BaselineBackend(folder, meta)
         else:
