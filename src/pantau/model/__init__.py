@@ -1,0 +1,1 @@
+"""Models: base-model resolution, the Classifier, training, baseline, calibration."""
