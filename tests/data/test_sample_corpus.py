@@ -51,7 +51,9 @@ def test_loader_keeps_every_row(frame: pd.DataFrame, raw_rows: list[dict[str, st
     assert len(frame) == len(raw_rows) >= 800
 
 
-def test_label_columns_are_zero_or_one_without_gaps(frame: pd.DataFrame, raw_rows: list[dict[str, str]]) -> None:
+def test_label_columns_are_zero_or_one_without_gaps(
+    frame: pd.DataFrame, raw_rows: list[dict[str, str]]
+) -> None:
     for key in LABEL_KEYS:
         assert frame[key].notna().all(), key
         assert set(frame[key].unique()) <= {0.0, 1.0}, key
@@ -83,7 +85,16 @@ def test_divisive_label_is_only_set_on_uses(frame: pd.DataFrame) -> None:
 
 def test_obfuscated_spellings_are_among_the_positives(frame: pd.DataFrame) -> None:
     positives = frame.loc[frame["divisive_label"] == 1, "text"].str.lower()
-    for spelling in ("k4drun", "c3bong", "kdrn", "k a d r u n", "#kadrunlaknat", "kampr3t", "cebonk", "bzzrp"):
+    for spelling in (
+        "k4drun",
+        "c3bong",
+        "kdrn",
+        "k a d r u n",
+        "#kadrunlaknat",
+        "kampr3t",
+        "cebonk",
+        "bzzrp",
+    ):
         assert positives.str.contains(spelling, regex=False).any(), spelling
 
 
