@@ -1,0 +1,146 @@
+"""The baseline: TF-IDF word and character n-grams (+ lexicon features), one logistic regression per label.
+
+It reads texts already put through the ``classic`` pipeline (the Classifier applies the pipeline named
+in the folder's meta before calling :meth:`BaselineModel.predict_proba`, exactly as training does here).
+Rows whose label is NaN (not annotated by their source) are skipped for that label only.
+The folder holds ``baseline.joblib`` + ``pantau_model.json`` (``kind="baseline"``) + ``README.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from pantau.config import TrainSettings
+from pantau.labels import LABEL_KEYS
+from pantau.model.calibrate import sigmoid
+from pantau.model.folder import TrainResult, calibrate_folder, with_val_metrics, write_model_card
+from pantau.model.meta import ModelMeta, save_meta
+from pantau.model.train_data import data_fingerprint, label_matrix, preprocess_texts, validate_frame
+
+log = logging.getLogger(__name__)
+
+BASELINE_FILE = "baseline.joblib"
+
+
+def _lexicon_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
+    from pantau.text import lexicon_features
+
+    return sparse.csr_matrix(np.asarray(lexicon_features(list(texts)), dtype=np.float64))
+
+
+class BaselineModel:
+    """Word (1–2) and char_wb (2–5) TF-IDF, optional lexicon features, a logistic regression per label."""
+
+    def __init__(self, labels: Sequence[str] = LABEL_KEYS, *, lexicon: bool = True, c: float = 4.0,
+                 max_features: int = 200_000, seed: int = 13):
+        self.labels = tuple(labels)
+        self.lexicon = lexicon
+        self.c = c
+        self.max_features = max_features
+        self.seed = seed
+        self.word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                    max_features=max_features, token_pattern=r"(?u)\b\w+\b")
+        self.char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                                    max_features=max_features)
+        self.models: dict[str, LogisticRegression | float] = {}
+
+    def _features(self, texts: Sequence[str], *, fit: bool = False) -> sparse.csr_matrix:
+        texts = list(texts)
+        if fit:
+            parts = [self.word.fit_transform(texts), self.char.fit_transform(texts)]
+        else:
+            parts = [self.word.transform(texts), self.char.transform(texts)]
+        if self.lexicon:
+            parts.append(_lexicon_matrix(texts))
+        return sparse.hstack(parts, format="csr")
+
+    def fit(self, texts: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None) -> BaselineModel:
+        """Fit on preprocessed texts; ``y`` is [n, L] with NaN for unannotated cells."""
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (len(texts), len(self.labels)):
+            raise ValueError(f"labels must have shape {(len(texts), len(self.labels))}, got {y.shape}")
+        x = self._features(texts, fit=True)
+        w = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        for j, label in enumerate(self.labels):
+            known = ~np.isnan(y[:, j])
+            t = y[known, j]
+            if len(t) == 0 or t.min() == t.max():
+                # Nothing to learn: keep the base rate (or "never") as a constant log-odds.
+                rate = float(t.mean()) if len(t) else 0.0
+                self.models[label] = float(np.log(max(rate, 1e-4) / max(1 - rate, 1e-4)))
+                continue
+            clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, solver="liblinear",
+                                     random_state=self.seed)
+            clf.fit(x[known], t, sample_weight=w[known])
+            self.models[label] = clf
+        return self
+
+    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated log-odds [n, L]."""
+        if not self.models:
+            raise ValueError("the baseline is not fitted")
+        x = self._features(texts)
+        out = np.empty((len(texts), len(self.labels)))
+        for j, label in enumerate(self.labels):
+            model = self.models[label]
+            out[:, j] = model if isinstance(model, float) else model.decision_function(x)
+        return out
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Uncalibrated probabilities [n, L]; the Classifier applies the folder's temperatures."""
+        return sigmoid(self.decision_function(texts))
+
+
+def train_baseline(
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    *,
+    out_dir: str | Path,
+    settings: TrainSettings,
+    preprocessing: str = "none",
+    labels: Sequence[str] = LABEL_KEYS,
+    lexicon: bool = True,
+) -> TrainResult:
+    """Fit the baseline on ``train`` (raw texts, preprocessed here), calibrate on ``val``, write the folder."""
+    labels = tuple(labels)
+    train = validate_frame(train, labels, name="train")
+    val = validate_frame(val, labels, name="val")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    texts = preprocess_texts(train["text"].tolist(), preprocessing)
+    model = BaselineModel(labels, lexicon=lexicon, seed=settings.seed)
+    model.fit(texts, label_matrix(train, labels), train["weight"].to_numpy(dtype=np.float64))
+    joblib.dump(model, out / BASELINE_FILE)
+    train_seconds = time.perf_counter() - t0
+    meta = ModelMeta(
+        labels=labels,
+        thresholds={k: 0.5 for k in labels},
+        kind="baseline",
+        base_model="",
+        preprocessing=preprocessing,
+        max_length=0,
+        data_fingerprint=data_fingerprint(train, labels),
+        pooling="none",
+    )
+    save_meta(out, meta)
+    meta = calibrate_folder(out, meta, val, objective=settings.threshold_objective,
+                            target_precision=settings.target_precision)
+    meta = with_val_metrics(out, meta, val)
+    params: dict[str, Any] = {"kind": "baseline", "word_ngrams": "1-2", "char_ngrams": "2-5", "C": model.c,
+                              "lexicon": lexicon, "preprocessing": preprocessing, "seed": settings.seed,
+                              "threshold_objective": settings.threshold_objective}
+    write_model_card(out, meta, params=params, sources=train["source"].unique().tolist(), train_rows=len(train))
+    log.info("baseline trained in %.1f s; val macro-F1 %s", train_seconds, meta.metrics["val"]["macro_f1"])
+    return TrainResult(out, meta, [], params, {"train_seconds": train_seconds})

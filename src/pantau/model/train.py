@@ -1,0 +1,372 @@
+"""Fine-tune an encoder for the four labels with the transformers ``Trainer``.
+
+Model-folder contract (what :class:`pantau.model.classifier.Classifier` loads)
+------------------------------------------------------------------------------
+* the encoder, saved with ``save_pretrained`` (loads with ``AutoModel.from_pretrained(folder)``), and its
+  tokenizer (``AutoTokenizer.from_pretrained(folder)``, a fast tokenizer);
+* ``head.safetensors``: ``weight`` [L, H] and ``bias`` [L] of one linear layer applied to the **mean of the
+  encoder's last hidden states over real (non-padding) tokens** (``pooling: "mean"``; no pooler, no CLS) —
+  e5 was trained with mean pooling, and a freshly initialised CLS pooler is what made the tutorial recipe
+  lose to TF-IDF;
+* ``pantau_model.json`` (:class:`pantau.model.meta.ModelMeta`): label order, per-label thresholds and
+  temperatures (``p = sigmoid(logit / T)``), base model, preprocessing id, ``max_length``, data fingerprint;
+* ``README.md``: the model card.
+
+Training recipe
+---------------
+* Loss: BCE with logits, per label and row, **masked** where the row's source does not annotate the label
+  (NaN), scaled by ``pos_weight`` (negatives/positives, capped) for imbalance and by the row's source
+  weight; normalised by the weighted count of annotated cells so mixed corpora do not shrink the loss.
+* ``max_length`` is a high percentile of the training texts' token lengths, capped by the settings.
+* Speed on CPU: dynamic padding (each batch padded to its own longest row), length-grouped batches,
+  optional bf16 autocast, optionally frozen word embeddings (most of e5-small's parameters: no gradients,
+  no optimiser state), torch threads = cores.
+* Early stopping on validation macro-F1 (each label at its best threshold, as it will be deployed), the
+  best epoch restored at the end; seeds make the data order and the head initialisation reproducible.
+* After training, the folder is calibrated on validation through the Classifier (see
+  :mod:`pantau.model.folder`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from safetensors.torch import save_file
+from torch import nn
+from transformers import (
+    AutoModel,
+    AutoTokenizer,
+    EarlyStoppingCallback,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+    set_seed,
+)
+
+from pantau.config import TrainSettings
+from pantau.labels import LABEL_KEYS
+from pantau.model.calibrate import sigmoid, tune_threshold
+from pantau.model.folder import TrainResult, calibrate_folder, with_val_metrics, write_model_card
+from pantau.model.meta import ModelMeta, save_meta
+from pantau.model.train_data import (
+    TrainDataError,
+    data_fingerprint,
+    label_matrix,
+    positive_weights,
+    preprocess_texts,
+    validate_frame,
+)
+
+log = logging.getLogger(__name__)
+
+HEAD_FILE = "head.safetensors"
+POOLING = "mean"
+
+
+class MeanPoolingModel(nn.Module):
+    """Encoder → masked mean of the last hidden states → dropout → linear head (one logit per label)."""
+
+    def __init__(self, encoder: nn.Module, num_labels: int, dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = int(encoder.config.hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, num_labels)
+        nn.init.normal_(self.head.weight, std=0.02)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        sample_weight: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        return {"logits": self.head(self.dropout(pooled)).float()}
+
+
+def masked_bce(
+    logits: torch.Tensor, labels: torch.Tensor, sample_weight: torch.Tensor | None, pos_weight: torch.Tensor | None
+) -> torch.Tensor:
+    """Mean BCE over annotated cells only (labels NaN = not annotated), weighted per row and per positive."""
+    known = ~torch.isnan(labels)
+    target = torch.where(known, labels, torch.zeros_like(labels))
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="none")
+    weight = known.to(logits.dtype)
+    if sample_weight is not None:
+        weight = weight * sample_weight.to(logits.dtype).unsqueeze(-1)
+    return (loss * weight).sum() / weight.sum().clamp(min=1e-8)
+
+
+class MaskedBCETrainer(Trainer):
+    """``Trainer`` with the masked, weighted multi-label BCE (a per-batch mean)."""
+
+    loss_is_scaled_for_ga = False
+
+    def __init__(self, *args: Any, pos_weight: torch.Tensor | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.pos_weight = pos_weight
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
+        labels = inputs.pop("labels")
+        sample_weight = inputs.pop("sample_weight", None)
+        outputs = model(**inputs)
+        pw = self.pos_weight.to(outputs["logits"].device) if self.pos_weight is not None else None
+        loss = masked_bce(outputs["logits"], labels, sample_weight, pw)
+        return (loss, outputs) if return_outputs else loss
+
+
+class PaddingCollator:
+    """Pads token ids to the longest row of the batch; stacks labels (NaN kept) and row weights."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, rows: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        width = max(len(r["input_ids"]) for r in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            n = len(r["input_ids"])
+            ids[i, :n] = torch.tensor(r["input_ids"], dtype=torch.long)
+            mask[i, :n] = 1
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "labels": torch.tensor(np.array([r["labels"] for r in rows]), dtype=torch.float32),
+            "sample_weight": torch.tensor([r["sample_weight"] for r in rows], dtype=torch.float32),
+        }
+
+
+class EpochTimer(TrainerCallback):
+    """Wall time of each training epoch (evaluation excluded)."""
+
+    def __init__(self) -> None:
+        self.epoch_seconds: list[float] = []
+        self._start = 0.0
+
+    def on_epoch_begin(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+        self.epoch_seconds.append(time.perf_counter() - self._start)
+
+
+def choose_max_length(
+    tokenizer: PreTrainedTokenizerBase, texts: Sequence[str], *, percentile: float, cap: int, floor: int = 16
+) -> int:
+    """A high percentile of the texts' token lengths (special tokens included), within [floor, cap]."""
+    if not texts:
+        raise TrainDataError("no texts to measure lengths on")
+    lengths = [len(ids) for ids in tokenizer(list(texts), truncation=False)["input_ids"]]
+    return int(min(cap, max(floor, math.ceil(float(np.percentile(lengths, percentile))))))
+
+
+def encode(tokenizer: PreTrainedTokenizerBase, frame: pd.DataFrame, texts: Sequence[str], labels: Sequence[str],
+           max_length: int) -> list[dict[str, Any]]:
+    """Rows the collator takes: truncated token ids, the label vector (NaN kept) and the row weight."""
+    ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
+    y = label_matrix(frame, labels).astype(np.float32)
+    w = frame["weight"].to_numpy(dtype=np.float32)
+    return [{"input_ids": i, "labels": y[k], "sample_weight": float(w[k])} for k, i in enumerate(ids)]
+
+
+def macro_f1_tuned(logits: np.ndarray, y: np.ndarray) -> tuple[float, list[float]]:
+    """Macro-F1 with each label at its own max-F1 threshold, over labels with annotated positives."""
+    f1s: list[float] = []
+    probs = sigmoid(logits)
+    for j in range(y.shape[1]):
+        known = ~np.isnan(y[:, j])
+        t = y[known, j]
+        if t.sum() == 0:
+            f1s.append(float("nan"))
+            continue
+        thr = tune_threshold(probs[known, j], t)
+        pred = probs[known, j] >= thr
+        tp = float((pred & (t == 1)).sum())
+        f1s.append(2 * tp / max(pred.sum() + t.sum(), 1))
+    scored = [f for f in f1s if not math.isnan(f)]
+    return (float(np.mean(scored)) if scored else 0.0), f1s
+
+
+def _freeze_embeddings(encoder: nn.Module) -> int:
+    emb = encoder.get_input_embeddings()
+    emb.weight.requires_grad_(False)
+    return int(emb.weight.numel())
+
+
+def train_transformer(
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    *,
+    base_model: str | Path,
+    out_dir: str | Path,
+    settings: TrainSettings,
+    preprocessing: str = "none",
+    labels: Sequence[str] = LABEL_KEYS,
+    base_name: str | None = None,
+) -> TrainResult:
+    """Fine-tune ``base_model`` (a local transformers folder) on ``train``; early-stop and calibrate on ``val``.
+
+    Texts are raw post texts; they are preprocessed with ``preprocessing`` (an id such as
+    ``"transformer/1"``, or ``"none"``), which is recorded so scoring applies the same pipeline.
+    """
+    labels = tuple(labels)
+    train = validate_frame(train, labels, name="train")
+    val = validate_frame(val, labels, name="val")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    threads = settings.threads or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    set_seed(settings.seed)
+
+    t0 = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    encoder = AutoModel.from_pretrained(base_model)
+    train_texts = preprocess_texts(train["text"].tolist(), preprocessing)
+    val_texts = preprocess_texts(val["text"].tolist(), preprocessing)
+    position_limit = int(getattr(encoder.config, "max_position_embeddings", 512) or 512)
+    # XLM-R style models reserve two positions for the padding offset.
+    cap = min(settings.max_length, position_limit - 2 if position_limit > 2 else position_limit)
+    max_length = choose_max_length(tokenizer, train_texts, percentile=settings.length_percentile, cap=cap)
+
+    model = MeanPoolingModel(encoder, len(labels), dropout=settings.dropout)
+    frozen = _freeze_embeddings(encoder) if settings.freeze_embeddings else 0
+    y_train = label_matrix(train, labels)
+    pos_weight = (
+        torch.tensor(positive_weights(y_train, cap=settings.pos_weight_cap), dtype=torch.float32)
+        if settings.pos_weight
+        else None
+    )
+    train_rows = encode(tokenizer, train, train_texts, labels, max_length)
+    val_rows = encode(tokenizer, val, val_texts, labels, max_length)
+
+    def compute_metrics(pred: Any) -> dict[str, float]:
+        logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+        # Labels from the Trainer, not from `val`: with length grouping the eval order is shuffled too.
+        y_eval = pred.label_ids[0] if isinstance(pred.label_ids, tuple) else pred.label_ids
+        macro, per_label = macro_f1_tuned(np.asarray(logits, dtype=np.float64), np.asarray(y_eval, dtype=np.float64))
+        out_metrics = {"macro_f1": macro}
+        out_metrics.update({f"f1_{k}": v for k, v in zip(labels, per_label, strict=True) if not math.isnan(v)})
+        return out_metrics
+
+    timer = EpochTimer()
+    with tempfile.TemporaryDirectory(prefix="pantau-train-", dir=out.parent) as work:
+        args = TrainingArguments(
+            output_dir=work,
+            num_train_epochs=settings.epochs,
+            learning_rate=settings.learning_rate,
+            weight_decay=settings.weight_decay,
+            warmup_steps=settings.warmup_ratio,
+            per_device_train_batch_size=settings.batch_size,
+            per_device_eval_batch_size=settings.eval_batch_size,
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            greater_is_better=True,
+            logging_strategy="epoch",
+            report_to="none",
+            seed=settings.seed,
+            data_seed=settings.seed,
+            use_cpu=True,
+            bf16=settings.bf16,
+            train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
+            label_names=["labels"],
+            remove_unused_columns=False,
+            dataloader_num_workers=0,
+            disable_tqdm=True,
+        )
+        trainer = MaskedBCETrainer(
+            model=model,
+            args=args,
+            train_dataset=train_rows,
+            eval_dataset=val_rows,
+            data_collator=PaddingCollator(tokenizer.pad_token_id or 0),
+            compute_metrics=compute_metrics,
+            callbacks=[EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience), timer],
+            pos_weight=pos_weight,
+        )
+        train_output = trainer.train()
+        history = _epoch_history(trainer.state.log_history)
+    train_seconds = time.perf_counter() - t0
+
+    encoder.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    save_file(
+        {"weight": model.head.weight.detach().float().contiguous(), "bias": model.head.bias.detach().float().contiguous()},
+        str(out / HEAD_FILE),
+    )
+    params = _params(settings, max_length=max_length, frozen=frozen, threads=threads, preprocessing=preprocessing,
+                     base=base_name or str(base_model))
+    meta = ModelMeta(
+        labels=labels,
+        thresholds={k: 0.5 for k in labels},
+        kind="transformer",
+        base_model=base_name or str(base_model),
+        preprocessing=preprocessing,
+        max_length=max_length,
+        data_fingerprint=data_fingerprint(train, labels),
+        pooling=POOLING,
+    )
+    save_meta(out, meta)
+    t1 = time.perf_counter()
+    meta = calibrate_folder(out, meta, val, objective=settings.threshold_objective,
+                            target_precision=settings.target_precision, batch_size=settings.eval_batch_size)
+    calibrate_seconds = time.perf_counter() - t1
+    meta = with_val_metrics(out, meta, val)
+    timings = {
+        "train_seconds": train_seconds,
+        "calibrate_seconds": calibrate_seconds,
+        "train_samples_per_second": float(train_output.metrics.get("train_samples_per_second", 0.0)),
+        "epochs_run": float(len(timer.epoch_seconds)),
+        "best_epoch": float(_best_epoch(history)),
+    }
+    timings.update({f"epoch_{i + 1}_seconds": s for i, s in enumerate(timer.epoch_seconds)})
+    write_model_card(out, meta, params=params, sources=train["source"].unique().tolist(), train_rows=len(train))
+    log.info("trained %s in %.0f s (%.1f samples/s); val macro-F1 %s", out, train_seconds,
+             timings["train_samples_per_second"], meta.metrics.get("val", {}).get("macro_f1"))
+    return TrainResult(out, meta, history, params, timings)
+
+
+def _epoch_history(log_history: list[dict[str, Any]]) -> list[dict[str, float]]:
+    """Merge the Trainer's train/eval log entries into one dict per epoch."""
+    by_epoch: dict[float, dict[str, float]] = {}
+    for entry in log_history:
+        if "epoch" not in entry:
+            continue
+        epoch = float(round(entry["epoch"], 4))
+        row = by_epoch.setdefault(epoch, {"epoch": epoch})
+        for key, value in entry.items():
+            if isinstance(value, (int, float)) and key not in ("epoch", "step"):
+                row[key] = float(value)
+    return [by_epoch[e] for e in sorted(by_epoch) if any(k.startswith("eval_") for k in by_epoch[e])]
+
+
+def _best_epoch(history: list[dict[str, float]]) -> float:
+    scored = [(h.get("eval_macro_f1", -1.0), h["epoch"]) for h in history]
+    return max(scored)[1] if scored else 0.0
+
+
+def _params(settings: TrainSettings, **extra: Any) -> dict[str, Any]:
+    import dataclasses
+
+    params = {k: v for k, v in dataclasses.asdict(settings).items() if k not in ("tracking_uri",)}
+    params.update(extra)
+    return params
