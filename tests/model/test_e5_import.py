@@ -19,7 +19,6 @@ from pantau.model.e5_import import (
     E5File,
     E5ImportError,
     build_tokenizer,
-    default_source,
     dequantize_q4_0,
     import_e5,
     read_e5,
@@ -102,17 +101,6 @@ EDGE_STRINGS = [
     "～ tilde lebar tetap",
     "👨\u200d👩\u200d👧 keluarga 👍🏽",
 ]
-
-
-@pytest.fixture(scope="session")
-def e5_source() -> Path:
-    return default_source()
-
-
-@pytest.fixture(scope="session")
-def imported_e5(tmp_path_factory: pytest.TempPathFactory, e5_source: Path) -> Path:
-    """One import per session into a temporary folder."""
-    return import_e5(tmp_path_factory.mktemp("e5") / "e5-small", source=e5_source)
 
 
 @pytest.fixture(scope="session")
@@ -358,3 +346,26 @@ def test_header_numbers(e5_file: E5File) -> None:
     assert (h.vocab, h.max_positions, h.type_vocab) == (250037, 512, 2)
     assert len(e5_file.pieces) == 250002 and e5_file.pieces[:4] == ["<s>", "<pad>", "</s>", "<unk>"]
     assert struct.calcsize("<e16B") == Q4_BLOCK.itemsize == 18
+
+
+def test_cli_import_refuses_non_empty_folder(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pantau.model.cli_base import app
+
+    (tmp_path / "x.txt").write_text("x", encoding="utf-8")
+    result = CliRunner().invoke(app, ["import-e5", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "overwrite" in result.output
+
+
+@pytest.mark.slow
+def test_cli_check_embeds_with_the_imported_model(imported_e5: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pantau.model.cli_base import app
+
+    result = CliRunner().invoke(app, ["check", str(imported_e5)])
+    assert result.exit_code == 0, result.output
+    assert "BertModel" in result.output and "embedding dim 384" in result.output
+    assert result.output.strip().endswith("ok")
