@@ -1,0 +1,72 @@
+"""The TF-IDF + logistic-regression baseline: masking, saving, loading through the Classifier."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tiny_training import tiny_splits  # noqa: E402
+
+from pantau.config import TrainSettings  # noqa: E402
+from pantau.labels import LABEL_KEYS  # noqa: E402
+from pantau.model.baseline import BASELINE_FILE, BaselineModel, train_baseline  # noqa: E402
+from pantau.model.classifier import Classifier  # noqa: E402
+from pantau.model.meta import load_meta  # noqa: E402
+from pantau.model.train_data import data_fingerprint  # noqa: E402
+
+TEXTS = ["dasar cebong bodoh", "kampret goblok", "selamat pagi semua", "makan siang enak", "cebong tolol sekali",
+         "cuaca cerah hari ini", "kampret dungu lu", "kita rapat besok pagi"]
+Y = np.array([[1, np.nan], [1, np.nan], [0, np.nan], [0, np.nan], [1, 1], [0, 0], [1, 0], [0, 1]], dtype=float)
+
+
+def test_baseline_learns_and_masks_unannotated_rows() -> None:
+    model = BaselineModel(("a", "b"), lexicon=False).fit(TEXTS, Y)
+    probs = model.predict_proba(["cebong bodoh", "selamat pagi"])
+    assert probs.shape == (2, 2)
+    assert probs[0, 0] > probs[1, 0]
+    # Label b was fitted on the four annotated rows only.
+    assert model.models["b"].coef_.shape[0] == 1
+    np.testing.assert_allclose(model.predict_proba(TEXTS), 1 / (1 + np.exp(-model.decision_function(TEXTS))))
+
+
+def test_baseline_constant_when_a_label_has_one_class() -> None:
+    y = Y.copy()
+    y[:, 1] = np.where(np.isnan(y[:, 1]), np.nan, 0.0)
+    model = BaselineModel(("a", "b"), lexicon=False).fit(TEXTS, y)
+    p = model.predict_proba(TEXTS)[:, 1]
+    assert np.all(p < 0.01) and np.ptp(p) == 0.0
+
+
+def test_baseline_rejects_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="shape"):
+        BaselineModel(("a", "b"), lexicon=False).fit(TEXTS, Y[:, :1])
+    with pytest.raises(ValueError, match="not fitted"):
+        BaselineModel(("a",), lexicon=False).predict_proba(["x"])
+
+
+def test_train_baseline_folder_loads_in_classifier(tmp_path: Path) -> None:
+    splits = tiny_splits(120, 60, 40)
+    result = train_baseline(splits["train"], splits["val"], out_dir=tmp_path / "baseline",
+                            settings=TrainSettings(kind="baseline"), preprocessing="none", lexicon=False)
+    meta = load_meta(result.folder)
+    assert meta.kind == "baseline" and meta.labels == LABEL_KEYS
+    assert meta.data_fingerprint == data_fingerprint(splits["train"])
+    assert set(meta.temperatures) == set(LABEL_KEYS)
+    assert meta.metrics["val"]["macro_f1"] is not None
+    assert isinstance(joblib.load(result.folder / BASELINE_FILE), BaselineModel)
+    clf = Classifier.load(result.folder)
+    texts = splits["test"]["text"].tolist()
+    probs = clf.predict_proba(texts)
+    assert probs.shape == (len(texts), 4)
+    # The Classifier applies the fitted temperatures on top of the saved model's log-odds.
+    raw = joblib.load(result.folder / BASELINE_FILE).decision_function(texts)
+    t = np.array([meta.temperatures[k] for k in LABEL_KEYS])
+    np.testing.assert_allclose(probs, 1 / (1 + np.exp(-raw / t)), atol=1e-6)
+    # Even 120 rows of our sample teach the divisive words: divisive_label beats chance on validation.
+    assert meta.metrics["val"]["f1"]["divisive_label"] > 0.5
