@@ -1,0 +1,382 @@
+"""Normalise Indonesian social-media text for models, without losing the words that matter here.
+
+Steps, in order (each documented choice is part of ``PREPROCESSING_VERSION``):
+
+1. Unicode clean-up (only for non-ASCII text): NFKC (fullwidth and mathematical letters become plain
+   letters), zero-width, bidi-control and soft-hyphen characters removed (a zero-width joiner is kept only
+   between two non-word characters, inside emoji sequences), Cyrillic/Greek look-alikes mapped to Latin,
+   Latin accents stripped, lone surrogates replaced by U+FFFD, control characters become spaces.
+2. Spaced-out letters joined when the result is a known word: ``k a d r u n``, ``k.a.d.r.u.n``, ``K-A-D``.
+3. Per whitespace-separated chunk (memoised, so a repeated chunk costs one dict lookup):
+   corpus masks and real handles/links become placeholders — ``@user`` (mentions; Ibrohim's ``USER``,
+   IndoNLU's ``[USERNAME]``), ``httpurl`` (links; ``URL``, ``[URL]``), ``emailaddr`` (e-mail addresses);
+   hashtags lose ``#`` and are split into words (``#KadrunLaknat`` → ``kadrun laknat``, ``#2019gantipresiden``
+   → ``2019 ganti presiden`` by dictionary segmentation); then lowercasing.
+4. Per word (memoised): protected words are left alone; ``teman2`` → ``teman-teman``; leetspeak undone only
+   when the result is a known word (``k4drun`` → ``kadrun``, ``2019`` stays); repeated letters squeezed to a
+   known word (``bangeeet`` → ``banget``, ``KADRUNNN`` → ``kadrun``, ``maaf`` stays) or, for unknown words,
+   runs of three or more to one letter; finally slang replaced from the dictionary.
+
+Punctuation stays attached to its word; whitespace becomes single spaces. ``normalise`` is idempotent:
+normalising its output returns it unchanged (property-tested).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from pantau.text import resources
+
+URL_TOKEN = "httpurl"
+USER_TOKEN = "@user"
+EMAIL_TOKEN = "emailaddr"
+PLACEHOLDERS = (URL_TOKEN, USER_TOKEN, EMAIL_TOKEN)
+
+_MEMO_LIMIT = 400_000  # entries per memo; cleared when full so a long scoring job cannot grow without bound
+
+# -- 1. unicode -------------------------------------------------------------------------------------------
+_DELETE = "\u200b\u200c\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e\u034f" + "".join(
+    map(chr, [*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+)
+_CONFUSABLES = {
+    # Cyrillic
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+    "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h", "г": "r",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "У": "Y", "І": "I", "Ј": "J", "Ѕ": "S",
+    # Greek
+    "α": "a", "ο": "o", "ν": "v", "ρ": "p", "τ": "t", "ι": "i", "κ": "k", "υ": "u", "ε": "e",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
+    "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+}  # fmt: skip
+_TRANSLATE = {**dict.fromkeys(map(ord, _DELETE)), **{ord(k): v for k, v in _CONFUSABLES.items()}}
+_ZWJ_NEAR_WORD = re.compile(r"(?<=[^\W_])\u200d|\u200d(?=[^\W_])|^\u200d|\u200d$")
+_LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def unicode_clean(text: str) -> str:
+    """Step 1 alone: NFKC, invisible characters out, look-alikes and accents to plain Latin."""
+    s = _SURROGATES.sub("\ufffd", text)
+    for _ in range(3):  # a few characters need two rounds (a look-alike carrying an accent)
+        before = s
+        s = unicodedata.normalize("NFKC", s).translate(_TRANSLATE)
+        if "\u200d" in s:
+            s = _ZWJ_NEAR_WORD.sub("", s)
+        s = unicodedata.normalize("NFD", s)
+        s = _LATIN_MARKS.sub("", s)
+        s = unicodedata.normalize("NFKC", s)
+        if s == before:
+            break
+    return s
+
+
+# -- 2. spaced-out letters --------------------------------------------------------------------------------
+_SEP = r"(?:\s*[.\-_*/,#]\s*|\s+)"
+_SPACED = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}[^\W_](?![^\W_])){{2,}}")
+_ALNUM = re.compile(r"[^\W_]")
+
+# -- 3. chunks --------------------------------------------------------------------------------------------
+_MASKS = re.compile(r"\[(?:USERNAME|USER)\]|<(?:USERNAME|USER)>|(?<![^\W_@#])USER(?![^\W_])")
+_URL_MASKS = re.compile(r"\[URL\]|<URL>|(?<![^\W_@#/.])URL(?![^\W_])")
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|"
+    r"(?<![^\W_@.])(?:[a-z0-9-]+\.)+(?:com|net|org|co\.id|id|ly|me|io|gl|tv)(?:/\S*)?(?![^\W_])",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_MENTION = re.compile(r"(?<![^\W_])@\w{1,50}")
+_PLACEHOLDER_SPLIT = re.compile(r"(@user|httpurl|emailaddr)")
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
+
+# -- 4. words ---------------------------------------------------------------------------------------------
+_WORD = re.compile(r"[^\W_]+(?:[@$!|][^\W_]+)*")
+_PLAIN_WORD = re.compile(r"[^\W_]+")
+_DUP2 = re.compile(r"([^\W\d_]{2,})2")
+_RUN = re.compile(r"([^\W\d_])\1+")
+_LEET: dict[str, tuple[str, ...]] = {
+    "4": ("a",), "@": ("a",), "3": ("e",), "1": ("i", "l"), "!": ("i",), "|": ("l",), "0": ("o",),
+    "5": ("s",), "$": ("s",), "7": ("t",), "6": ("g", "b"), "9": ("g",), "8": ("b",),
+}  # fmt: skip
+_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("", ""), ("di", ""), ("ke", ""), ("se", ""), ("ber", ""), ("be", ""), ("ter", ""), ("te", ""),
+    ("me", ""), ("mem", ""), ("mem", "p"), ("men", ""), ("men", "t"), ("meng", ""), ("meng", "k"),
+    ("meny", "s"), ("pe", ""), ("pem", ""), ("pem", "p"), ("pen", ""), ("pen", "t"), ("peng", ""),
+    ("peng", "k"), ("peny", "s"), ("per", ""), ("memper", ""), ("diper", ""), ("ng", ""), ("ny", "s"),
+)  # fmt: skip
+_SUFFIXES = ("", "nya", "lah", "kah", "pun", "ku", "mu", "kan", "an", "i", "in")
+
+
+def _memo_put(memo: dict[str, str], key: str, value: str) -> str:
+    if len(memo) >= _MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
+class Normaliser:
+    """A configured normaliser with its own memo tables. Build once, call :meth:`normalise` many times.
+
+    ``slang_map`` replaces the core slang dictionary when given (build it with
+    :func:`pantau.text.slang.build_slang_map`, e.g. core + kamusalay); protected words are never rewritten.
+    """
+
+    def __init__(self, *, lowercase: bool = True, slang: bool = True, slang_map: Mapping[str, str] | None = None):
+        from pantau.text.slang import build_slang_map
+
+        self.lowercase = lowercase
+        self.slang: dict[str, str] = {}
+        if slang:
+            self.slang = dict(slang_map) if slang_map is not None else build_slang_map(resources.core_slang())
+        self.protected = resources.protected_words()
+        self._known = _known_words()
+        self._chunks: dict[str, str] = {}
+        self._words: dict[str, str] = {}
+        self._known_memo: dict[str, bool] = {}
+
+    # -- public -------------------------------------------------------------------------------------------
+    def normalise(self, text: str) -> str:
+        """Normalise one post (see the module docstring for the steps)."""
+        if not isinstance(text, str):
+            raise TypeError(f"normalise() expects str, got {type(text).__name__}")
+        s = text if text.isascii() else unicode_clean(text)
+        s = _CONTROL.sub(" ", s)
+        if _SPACED.search(s):
+            s = _SPACED.sub(self._join_spaced, s)
+        memo = self._chunks
+        get = memo.get
+        out = [get(c) or self._chunk(c) for c in s.split()]
+        return " ".join(filter(None, out))
+
+    # -- known words --------------------------------------------------------------------------------------
+    def is_known(self, word: str) -> bool:
+        """A dictionary word (Sastrawi roots, slang, lexicon, stopwords, protected) or a root with affixes."""
+        hit = self._known_memo.get(word)
+        if hit is None:
+            hit = len(word) >= 2 and (word in self._known or word in self.slang or _affixed_root(word, self._known))
+            if len(self._known_memo) >= _MEMO_LIMIT:
+                self._known_memo.clear()
+            self._known_memo[word] = hit
+        return hit
+
+    def _repair(self, word: str) -> str | None:
+        """The known word that ``word`` spells once leetspeak and repeated letters are undone, else None."""
+        if self.is_known(word):
+            return word
+        if any(ch in _LEET for ch in word):
+            letters = sum(ch.isalpha() for ch in word)
+            if letters >= 2 and len(word) - letters <= letters:
+                options = [_LEET.get(ch, (ch,)) for ch in word]
+                for candidate in itertools.islice(itertools.product(*options), 16):
+                    fixed = "".join(candidate)
+                    if self.is_known(fixed):
+                        return fixed
+                    found = self._squeeze_known(fixed) if _RUN.search(fixed) else None
+                    if found:
+                        return found
+            return None
+        if _RUN.search(word):
+            return self._squeeze_known(word)
+        return None
+
+    def _squeeze_known(self, word: str) -> str | None:
+        runs = [(m.start(), m.end()) for m in _RUN.finditer(word)]
+        if len(runs) > 6:
+            return None
+        # for each run: 3+ letters must shrink (prefer 1 letter, then 2); 2 letters prefer to stay
+        choices = [(1, 2) if end - start > 2 else (2, 1) for start, end in runs]
+        for combo in itertools.product(*choices):
+            pieces, pos = [], 0
+            for (start, end), keep in zip(runs, combo, strict=True):
+                pieces.append(word[pos:start])
+                pieces.append(word[start] * keep)
+                pos = end
+            pieces.append(word[pos:])
+            candidate = "".join(pieces)
+            if candidate != word and len(candidate) >= 2 and self.is_known(candidate):
+                return candidate
+        return None
+
+    # -- steps --------------------------------------------------------------------------------------------
+    def _join_spaced(self, match: re.Match[str]) -> str:
+        text, start = match.string, match.start()
+        chunk_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
+        head = text[chunk_start : start + 1]
+        if "://" in head or "www." in head or "@" in head:
+            return match.group()  # part of a link or handle: those become placeholders
+        letters = _ALNUM.findall(match.group())
+        pieces: list[str] = []
+        i, n = 0, len(letters)
+        while i < n:
+            for j in range(n, i + 2, -1):  # longest known run of 3+ letters starting at i
+                candidate = "".join(letters[i:j])
+                if not candidate.isdigit() and self._repair(candidate.lower()) is not None:
+                    pieces.append(candidate)
+                    i = j
+                    break
+            else:
+                pieces.append(letters[i])
+                i += 1
+        if len(pieces) == n:
+            return match.group()  # nothing joined: keep the original separators
+        return " ".join(pieces)
+
+    def _chunk(self, chunk: str) -> str:
+        s = chunk
+        if "USER" in s or "<" in s or "[" in s:
+            s = _MASKS.sub(f" {USER_TOKEN} ", s)
+        if "URL" in s:
+            s = _URL_MASKS.sub(f" {URL_TOKEN} ", s)
+        if "@" in s:
+            s = _EMAIL.sub(f" {EMAIL_TOKEN} ", s)
+        if "." in s or "/" in s:
+            s = _URL.sub(f" {URL_TOKEN} ", s)
+        if "@" in s:
+            s = _MENTION.sub(f" {USER_TOKEN} ", s)
+        if s != chunk:
+            out = []
+            for piece in _PLACEHOLDER_SPLIT.split(s):
+                if piece in PLACEHOLDERS:
+                    out.append(piece)
+                else:
+                    out.extend(self._plain(p) for p in piece.split())
+            result = " ".join(filter(None, out))
+        else:
+            result = self._plain(s)
+        if len(chunk) <= 200:
+            _memo_put(self._chunks, chunk, result)
+        return result
+
+    def _plain(self, s: str) -> str:
+        """A chunk without placeholders: hashtags, lowercasing, words."""
+        if "#" in s:
+            s = _HASHTAG.sub(self._hashtag, s)
+            if " " in s:
+                return " ".join(filter(None, (self._plain(p) for p in s.split())))
+        if self.lowercase:
+            s = s.lower()
+        return _WORD.sub(self._word_match, s)
+
+    def _hashtag(self, match: re.Match[str]) -> str:
+        words: list[str] = []
+        for part in match.group(1).split("_"):
+            if not part:
+                continue
+            if part[1:] != part[1:].lower() and part != part.upper():
+                words.extend(_CAMEL.findall(part))
+            else:
+                words.extend(self._segment(part))
+        return " " + " ".join(words) + " "
+
+    def _segment(self, part: str) -> list[str]:
+        """Split a lowercase hashtag body into known words (fewest pieces), or keep it whole."""
+        low = part.lower()
+        if len(low) > 60 or self._repair(low) is not None:
+            return [part]
+        n = len(low)
+        best: list[tuple[int, int] | None] = [None] * (n + 1)  # (pieces, start of last piece)
+        best[0] = (0, 0)
+        for end in range(1, n + 1):
+            for start in range(max(0, end - 20), end):
+                prev = best[start]
+                if prev is None:
+                    continue
+                piece = low[start:end]
+                if piece.isdigit() or (len(piece) >= 2 and self.is_known(piece)):
+                    if best[end] is None or prev[0] + 1 < best[end][0]:  # type: ignore[index]
+                        best[end] = (prev[0] + 1, start)
+        if best[n] is None:
+            return [part]
+        pieces, end = [], n
+        while end > 0:
+            start = best[end][1]  # type: ignore[index]
+            pieces.append(part[start:end])
+            end = start
+        return pieces[::-1]
+
+    def _word_match(self, match: re.Match[str]) -> str:
+        w = match.group()
+        hit = self._words.get(w)
+        if hit is None:
+            hit = _memo_put(self._words, w, self._word(w))
+        return hit
+
+    def _word(self, w: str) -> str:
+        wl = w.lower()
+        if wl in self.protected:
+            return w
+        r = wl
+        if not self.is_known(wl):
+            dup = _DUP2.fullmatch(wl)
+            if dup and self.is_known(dup.group(1)):
+                base = self._word(dup.group(1)).lower()
+                if _PLAIN_WORD.fullmatch(base):
+                    return f"{base}-{base}"
+            fixed = self._repair(wl)
+            if fixed is not None:
+                r = fixed
+            elif not _PLAIN_WORD.fullmatch(wl):
+                # symbols that are not leetspeak for a known word: normalise the pieces around them
+                return _PLAIN_WORD.sub(self._word_match, w)
+            elif _RUN.search(wl):
+                r = _squeeze_default(wl)
+        if self.slang:
+            r = self.slang.get(r, r)
+        return w if r == wl else r
+
+
+def _squeeze_default(word: str) -> str:
+    """Runs of three or more letters become one letter (two if the word would shrink below two)."""
+    out = _RUN.sub(lambda m: m.group(1) if len(m.group()) > 2 else m.group(), word)
+    if len(out) < 2:
+        out = _RUN.sub(lambda m: m.group(1) * 2 if len(m.group()) > 2 else m.group(), word)
+    return out
+
+
+def _affixed_root(word: str, known: frozenset[str]) -> bool:
+    for suffix in _SUFFIXES:
+        if suffix and not word.endswith(suffix):
+            continue
+        stem = word[: len(word) - len(suffix)] if suffix else word
+        for prefix, initial in _PREFIXES:
+            if prefix and not stem.startswith(prefix):
+                continue
+            root = initial + stem[len(prefix) :]
+            if len(root) >= 3 and root in known and (prefix or suffix):
+                return True
+    return False
+
+
+@functools.cache
+def _known_words() -> frozenset[str]:
+    from pantau.text.slang import build_slang_map
+
+    words = set(resources.sastrawi_roots())
+    words |= resources.stopwords() | resources.protected_words()
+    for key, value in build_slang_map(resources.core_slang()).items():
+        words.add(key)
+        words.update(value.split())
+    for term in resources.lexicon_data()["terms"]:
+        for variant in [term["term"], *term.get("variants", [])]:
+            v = str(variant).lower()
+            words.update(v.replace("-", " ").split())
+            words.add(re.sub(r"[\s-]+", "", v))
+    words.update(("httpurl", "emailaddr", "user"))
+    return frozenset(w for w in words if len(w) >= 2)
+
+
+@functools.cache
+def default_normaliser(lowercase: bool = True, slang: bool = True) -> Normaliser:
+    """The shared normaliser for one (lowercase, slang) setting, with the core slang dictionary."""
+    return Normaliser(lowercase=lowercase, slang=slang)
+
+
+def normalise(text: str, *, lowercase: bool = True, slang: bool = True) -> str:
+    """Normalise one post with the core slang dictionary (see :class:`Normaliser` for a custom one)."""
+    return default_normaliser(lowercase, slang).normalise(text)
