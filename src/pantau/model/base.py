@@ -153,11 +153,11 @@ def hub_reachable(endpoint: str, *, timeout: float = HUB_TIMEOUT_S) -> bool:
     The probe runs in a daemon thread with a hard deadline, because name resolution happens in a
     blocking ``getaddrinfo`` that HTTP client timeouts do not cover.
     """
+    import httpx  # imported here, not in the thread, so a slow first import cannot eat the deadline
+
     result: list[bool] = []
 
     def probe() -> None:
-        import httpx
-
         try:
             httpx.head(endpoint, timeout=timeout, follow_redirects=False)
             result.append(True)

@@ -61,6 +61,7 @@ def check_command(
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the missing-pooler report is expected for e5; pooling is mean
+    hf_logging.disable_progress_bar()
     start = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModel.from_pretrained(str(model_dir))
