@@ -11,14 +11,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tiny_training import tiny_splits  # noqa: E402
+from tiny_training import tiny_splits
 
-from pantau.config import TrainSettings  # noqa: E402
-from pantau.labels import LABEL_KEYS  # noqa: E402
-from pantau.model.baseline import BASELINE_FILE, BaselineModel, train_baseline  # noqa: E402
-from pantau.model.classifier import Classifier  # noqa: E402
-from pantau.model.meta import load_meta  # noqa: E402
-from pantau.model.train_data import data_fingerprint  # noqa: E402
+from pantau.config import TrainSettings
+from pantau.labels import LABEL_KEYS
+from pantau.model.baseline import BASELINE_FILE, BaselineModel, train_baseline
+from pantau.model.classifier import Classifier
+from pantau.model.meta import load_meta
+from pantau.model.train_data import data_fingerprint
 
 TEXTS = ["dasar cebong bodoh", "kampret goblok", "selamat pagi semua", "makan siang enak", "cebong tolol sekali",
          "cuaca cerah hari ini", "kampret dungu lu", "kita rapat besok pagi"]

@@ -10,11 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tiny_scoring_model import build_tiny_transformer  # noqa: E402
+from tiny_scoring_model import build_tiny_transformer
 
-from pantau.model.classifier import Classifier  # noqa: E402
-from pantau.model.meta import load_meta  # noqa: E402
-from pantau.model.registry import (  # noqa: E402
+from pantau.model.classifier import Classifier
+from pantau.model.meta import load_meta
+from pantau.model.registry import (
     RegistryError,
     aliases,
     log_training,

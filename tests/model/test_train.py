@@ -13,13 +13,13 @@ from safetensors.torch import load_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tiny_training import tiny_splits  # noqa: E402
+from tiny_training import tiny_splits
 
-from pantau.config import TrainSettings  # noqa: E402
-from pantau.labels import LABEL_KEYS  # noqa: E402
-from pantau.model.classifier import Classifier  # noqa: E402
-from pantau.model.meta import load_meta  # noqa: E402
-from pantau.model.train import (  # noqa: E402
+from pantau.config import TrainSettings
+from pantau.labels import LABEL_KEYS
+from pantau.model.classifier import Classifier
+from pantau.model.meta import load_meta
+from pantau.model.train import (
     MeanPoolingModel,
     PaddingCollator,
     choose_max_length,
@@ -27,7 +27,7 @@ from pantau.model.train import (  # noqa: E402
     masked_bce,
     train_transformer,
 )
-from pantau.model.train_data import (  # noqa: E402
+from pantau.model.train_data import (
     TrainDataError,
     data_fingerprint,
     positive_weights,

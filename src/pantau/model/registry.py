@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import re
 import shutil
@@ -128,7 +129,7 @@ def log_training(
             client.log_batch(run_id, params=items[start : start + 90])
         points = []
         for row in history or []:
-            step = int(round(row.get("epoch", 0)))
+            step = round(float(row.get("epoch", 0)))
             points += [Metric(k, float(v), 0, step) for k, v in row.items() if k != "epoch" and _finite(v)]
         points += [Metric(k, float(v), 0, 0) for k, v in (metrics or {}).items() if _finite(v)]
         for start in range(0, len(points), 500):
@@ -160,10 +161,9 @@ def log_training(
 
 def _finite(value: Any) -> bool:
     try:
-        v = float(value)
+        return math.isfinite(float(value))
     except (TypeError, ValueError):
         return False
-    return v == v and v not in (float("inf"), float("-inf"))
 
 
 def _registered(client: Any, name: str) -> bool:
