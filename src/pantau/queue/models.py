@@ -1,0 +1,173 @@
+"""SQLAlchemy tables of the review queue.
+
+The Alembic migrations in ``pantau/queue/migrations`` create exactly these tables; a test compares
+the migrated schema with this metadata so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+# Item life cycle: pending → claimed → decided | escalated; an expired claim returns to pending.
+PENDING, CLAIMED, DECIDED, ESCALATED = "pending", "claimed", "decided", "escalated"
+STATUSES: tuple[str, ...] = (PENDING, CLAIMED, DECIDED, ESCALATED)
+
+ROLES: tuple[str, ...] = ("reviewer", "lead", "admin")
+ACTIONS: tuple[str, ...] = ("no_violation", "warn", "takedown", "escalate")
+# review: an independent reviewer's decision; resolve: a lead settles an escalation; override: a lead
+# replaces a final decision.
+DECISION_KINDS: tuple[str, ...] = ("review", "resolve", "override")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Bumped on password change or deactivation so old session cookies stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class Item(Base):
+    """One post in the queue with the latest prediction it was enqueued or updated with."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(255), unique=True, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    source: Mapped[str | None] = mapped_column(String(255))
+    author: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    model_name: Mapped[str | None] = mapped_column(String(255))
+    model_version: Mapped[str] = mapped_column(String(255), nullable=False)
+    probabilities: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    flags: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    thresholds: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    spans: Mapped[list[Any]] = mapped_column(JsonType, nullable=False)
+    risk: Mapped[float] = mapped_column(Float, nullable=False)
+    # risk - aging_per_hour * enqueued_hours: ordering by it equals ordering by risk + aging * age, and
+    # it can be indexed because the time-dependent part is the same for every item.
+    priority_key: Mapped[float] = mapped_column(Float, nullable=False)
+    required_reviews: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    review_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    first_reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PENDING)
+    escalation_reason: Mapped[str | None] = mapped_column(String(32))
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    final_decision_id: Mapped[int | None] = mapped_column(Integer)
+    enqueued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        Index("ix_items_status_priority", "status", "priority_key"),
+        Index("ix_items_status_lease", "status", "lease_expires_at"),
+        Index("ix_items_claimed_by", "claimed_by"),
+        Index("ix_items_decided_at", "decided_at"),
+    )
+
+
+class Prediction(Base):
+    """Every (post, model version) score ever enqueued: makes enqueue idempotent and shows score drift."""
+
+    __tablename__ = "predictions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    post_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    model_version: Mapped[str] = mapped_column(String(255), nullable=False)
+    # One column per label (not JSON) so score drift is a plain AVG in SQL on both databases.
+    p_hate_speech: Mapped[float] = mapped_column(Float, nullable=False)
+    p_abusive: Mapped[float] = mapped_column(Float, nullable=False)
+    p_divisive_label: Mapped[float] = mapped_column(Float, nullable=False)
+    p_incitement: Mapped[float] = mapped_column(Float, nullable=False)
+    risk: Mapped[float] = mapped_column(Float, nullable=False)
+    scored_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("post_id", "model_version", name="uq_predictions_post_version"),
+        Index("ix_predictions_model_version", "model_version"),
+    )
+
+
+class Decision(Base):
+    """Append-only: a database trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), nullable=False)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    hate_speech: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    abusive: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    divisive_label: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    incitement: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    hs_target: Mapped[str | None] = mapped_column(String(16))
+    hs_category: Mapped[str | None] = mapped_column(String(16))
+    hs_strength: Mapped[str | None] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    pasal_280: Mapped[list[str]] = mapped_column(JsonType, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    model_version: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    __table_args__ = (
+        Index("ix_decisions_item", "item_id"),
+        Index("ix_decisions_created_at", "created_at"),
+    )
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+
+    __table_args__ = (
+        Index("ix_audit_log_item", "item_id"),
+        Index("ix_audit_log_at", "at"),
+    )

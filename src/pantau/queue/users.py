@@ -1,0 +1,190 @@
+"""Reviewer accounts: argon2-hashed passwords and roles (reviewer < lead < admin)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pantau.queue.models import ROLES, AuditEvent, User
+from pantau.queue.store import QueueError, utcnow
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
+MIN_PASSWORD = 8
+_hasher = PasswordHasher()
+# Verifying against a real hash when the user does not exist keeps login timing the same for both cases.
+_DUMMY_HASH = _hasher.hash("pantau-timing-equaliser")
+
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    role: str
+    active: bool
+    session_epoch: int
+    created_at: datetime
+
+    def at_least(self, role: str) -> bool:
+        """True when this user's role is ``role`` or a higher one."""
+        return ROLE_RANK[self.role] >= ROLE_RANK[role]
+
+
+def _view(row: User) -> UserView:
+    return UserView(row.id, row.username, row.role, row.active, row.session_epoch, row.created_at)
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+
+
+def _check_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
+        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password that meets the length rule."""
+    _check_password(password)
+    return _hasher.hash(password)
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    password: str | None,
+    role: str = "reviewer",
+    *,
+    actor_id: int | None = None,
+    password_hash: str | None = None,
+) -> UserView:
+    """Create an account; raises ``ValueError`` for a bad name, role or password, or a taken name.
+
+    ``password_hash`` (an argon2 hash from :func:`hash_password`) replaces ``password`` when
+    accounts are imported or many are created with one password (tests, benchmarks).
+    """
+    if not isinstance(username, str) or not _USERNAME.match(username):
+        raise ValueError("username must be 2-64 characters: letters, digits, '_', '.', '-'")
+    _check_role(role)
+    if password_hash is None:
+        password_hash = hash_password(password or "")
+    elif not password_hash.startswith("$argon2"):
+        raise ValueError("password_hash must be an argon2 hash")
+    now = utcnow()
+    try:
+        with engine.begin() as conn:
+            user_id = conn.execute(
+                insert(User)
+                .values(
+                    username=username,
+                    password_hash=password_hash,
+                    role=role,
+                    active=True,
+                    session_epoch=0,
+                    created_at=now,
+                )
+                .returning(User.id)
+            ).scalar_one()
+            conn.execute(
+                insert(AuditEvent).values(
+                    at=now,
+                    actor_id=actor_id,
+                    item_id=None,
+                    event="user_add",
+                    detail={"username": username, "role": role},
+                )
+            )
+    except IntegrityError:
+        raise ValueError(f"user {username!r} already exists") from None
+    return get_user(engine, user_id)
+
+
+def get_user(engine: Engine, user_id: int) -> UserView:
+    """The account with this id, or :class:`QueueError`."""
+    with engine.connect() as conn:
+        row = conn.execute(select(User).where(User.id == user_id)).first()
+    if row is None:
+        raise QueueError(f"user {user_id} does not exist")
+    return _view(row)  # type: ignore[arg-type]
+
+
+def find_user(engine: Engine, username: str) -> UserView | None:
+    with engine.connect() as conn:
+        row = conn.execute(select(User).where(User.username == username)).first()
+    return None if row is None else _view(row)  # type: ignore[arg-type]
+
+
+def list_users(engine: Engine) -> list[UserView]:
+    with engine.connect() as conn:
+        return [_view(r) for r in conn.execute(select(User).order_by(User.username))]  # type: ignore[arg-type]
+
+
+def authenticate(engine: Engine, username: str, password: str) -> UserView | None:
+    """The active user with this name and password, else None (same work either way)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(User).where(User.username == username)).first()
+    stored = row.password_hash if row is not None else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+        ok = row is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or row is None or not row.active:
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        with engine.begin() as conn:
+            conn.execute(update(User).where(User.id == row.id).values(password_hash=_hasher.hash(password)))
+    return _view(row)  # type: ignore[arg-type]
+
+
+def set_password(engine: Engine, username: str, password: str, *, actor_id: int | None = None) -> None:
+    """Change a password and end the user's open sessions."""
+    _check_password(password)
+    _update(engine, username, {"password_hash": _hasher.hash(password)}, "user_password", actor_id)
+
+
+def set_role(engine: Engine, username: str, role: str, *, actor_id: int | None = None) -> None:
+    """Change a role (open sessions end so the new rights apply at once)."""
+    _check_role(role)
+    _update(engine, username, {"role": role}, "user_role", actor_id, {"role": role})
+
+
+def set_active(engine: Engine, username: str, active: bool, *, actor_id: int | None = None) -> None:
+    """Deactivate (or reactivate) an account; deactivation ends its sessions."""
+    _update(engine, username, {"active": active}, "user_active", actor_id, {"active": active})
+
+
+def _update(
+    engine: Engine,
+    username: str,
+    values: dict[str, object],
+    event: str,
+    actor_id: int | None,
+    detail: dict[str, object] | None = None,
+) -> None:
+    now = utcnow()
+    with engine.begin() as conn:
+        res = conn.execute(
+            update(User)
+            .where(User.username == username)
+            .values(**values, session_epoch=User.session_epoch + 1)
+        )
+        if res.rowcount != 1:
+            raise ValueError(f"user {username!r} does not exist")
+        conn.execute(
+            insert(AuditEvent).values(
+                at=now,
+                actor_id=actor_id,
+                item_id=None,
+                event=event,
+                detail={"username": username, **(detail or {})},
+            )
+        )
