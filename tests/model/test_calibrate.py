@@ -56,7 +56,12 @@ def test_tune_threshold_target_precision_trades_recall() -> None:
     flagged = probs >= strict
     assert y[flagged].mean() == 1.0 and flagged.sum() == 2
     # An unreachable target falls back to max F1 instead of flagging nothing.
-    assert tune_threshold(np.array([0.9, 0.8]), np.array([0.0, 1.0]), objective="precision", target_precision=1.0) <= 0.8
+    assert (
+        tune_threshold(
+            np.array([0.9, 0.8]), np.array([0.0, 1.0]), objective="precision", target_precision=1.0
+        )
+        <= 0.8
+    )
     with pytest.raises(ValueError, match="objective"):
         tune_threshold(probs, y, objective="recall")
 

@@ -36,7 +36,8 @@ BASELINE_FILE = "baseline.joblib"
 def _lexicon_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
     from pantau.text import lexicon_features
 
-    return sparse.csr_matrix(np.asarray(lexicon_features(list(texts)), dtype=np.float64))
+    # Counts are damped so one repeated term does not dominate the TF-IDF scale.
+    return sparse.csr_matrix(np.log1p(np.asarray(lexicon_features(list(texts)), dtype=np.float64)))
 
 
 class BaselineModel:
