@@ -148,6 +148,8 @@ class ServeSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     secret_file: str = "var/secret_key"
+    secure_cookies: bool = False  # true when served over HTTPS (behind a TLS proxy): cookies get `Secure`
+    session_hours: float = 12.0
 
 
 @dataclass(frozen=True)
