@@ -99,7 +99,8 @@ def preprocessing_id(pipeline: str) -> str:
 
     if pipeline not in PREPROCESSING_VERSION:
         raise TrainDataError(f"unknown text pipeline {pipeline!r}; known: {sorted(PREPROCESSING_VERSION)}")
-    return f"{pipeline}/{PREPROCESSING_VERSION[pipeline]}"
+    version = str(PREPROCESSING_VERSION[pipeline])
+    return version if "/" in version else f"{pipeline}/{version}"
 
 
 def preprocess_texts(texts: Sequence[str], preprocessing: str) -> list[str]:
