@@ -72,7 +72,7 @@ def label_metrics(probs: np.ndarray, y: np.ndarray, threshold: float) -> dict[st
         "pr_auc": float(average_precision_score(t, p)) if n_pos and n_pos < len(t) else None,
         "ece": expected_calibration_error(p, t) if len(t) else None,
         "threshold": float(threshold),
-        "n": int(len(t)),
+        "n": len(t),
         "positives": int(n_pos),
         "flag_rate": float(flags.mean()) if len(t) else None,
     }
@@ -94,7 +94,7 @@ def evaluate_predictions(
 def _group_metrics(probs: np.ndarray, y: np.ndarray, labels: Sequence[str], thresholds: dict[str, float]) -> dict:
     per = {label: label_metrics(probs[:, j], y[:, j], thresholds[label]) for j, label in enumerate(labels)}
     f1s = [m["f1"] for m in per.values() if m["f1"] is not None]
-    return {"n": int(len(probs)), "labels": per, "macro_f1": float(np.mean(f1s)) if f1s else None}
+    return {"n": len(probs), "labels": per, "macro_f1": float(np.mean(f1s)) if f1s else None}
 
 
 def slice_metrics(
