@@ -54,10 +54,21 @@ _CONFUSABLES = {
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 }  # fmt: skip
 _TRANSLATE = {**dict.fromkeys(map(ord, _DELETE)), **{ord(k): v for k, v in _CONFUSABLES.items()}}
-_ZWJ_NEAR_WORD = re.compile(r"(?<=[^\W_])\u200d|\u200d(?=[^\W_])|^\u200d|\u200d$")
+# a zero-width joiner is kept only between two symbols (emoji sequences); next to a letter, a digit, a space
+# or the end of the text it is an obfuscation or noise
+_ZWJ_NEAR_WORD = re.compile(r"(?<![^\w\s])\u200d|\u200d(?![^\w\s])")
 _LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _strip_zwj(s: str) -> str:
+    while "\u200d" in s:
+        joined = _ZWJ_NEAR_WORD.sub("", s)
+        if joined == s:
+            break
+        s = joined
+    return s
 
 
 def unicode_clean(text: str) -> str:
@@ -66,8 +77,7 @@ def unicode_clean(text: str) -> str:
     for _ in range(3):  # a few characters need two rounds (a look-alike carrying an accent)
         before = s
         s = unicodedata.normalize("NFKC", s).translate(_TRANSLATE)
-        if "\u200d" in s:
-            s = _ZWJ_NEAR_WORD.sub("", s)
+        s = _strip_zwj(s)
         s = unicodedata.normalize("NFD", s)
         s = _LATIN_MARKS.sub("", s)
         s = unicodedata.normalize("NFKC", s)
@@ -89,6 +99,7 @@ _URL = re.compile(
     r"(?<![^\W_@.])(?:[a-z0-9-]+\.)+(?:com|net|org|co\.id|id|ly|me|io|gl|tv)(?:/\S*)?(?![^\W_])",
     re.IGNORECASE,
 )
+_DOMAIN_HINT = re.compile(r"\.(?:com|net|org|co\.id|id|ly|me|io|gl|tv)(?![^\W_])", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"(?<![^\W_])@\w{1,50}")
 _PLACEHOLDER_SPLIT = re.compile(r"(@user|httpurl|emailaddr)")
@@ -145,8 +156,11 @@ class Normaliser:
         """Normalise one post (see the module docstring for the steps)."""
         if not isinstance(text, str):
             raise TypeError(f"normalise() expects str, got {type(text).__name__}")
-        s = text if text.isascii() else unicode_clean(text)
-        s = _CONTROL.sub(" ", s)
+        s = _CONTROL.sub(" ", text)
+        if not s.isascii():
+            s = unicode_clean(s)
+        # placeholders before the spaced-letter repair, so "k.a.d.r.u.nhttp://..." reads the same twice
+        s = _placeholders(s)
         if _SPACED.search(s):
             s = _SPACED.sub(self._join_spaced, s)
         memo = self._chunks
@@ -205,11 +219,6 @@ class Normaliser:
 
     # -- steps --------------------------------------------------------------------------------------------
     def _join_spaced(self, match: re.Match[str]) -> str:
-        text, start = match.string, match.start()
-        chunk_start = max(text.rfind(" ", 0, start), text.rfind("\n", 0, start), text.rfind("\t", 0, start)) + 1
-        head = text[chunk_start : start + 1]
-        if "://" in head or "www." in head or "@" in head:
-            return match.group()  # part of a link or handle: those become placeholders
         letters = _ALNUM.findall(match.group())
         pieces: list[str] = []
         i, n = 0, len(letters)
@@ -228,27 +237,20 @@ class Normaliser:
         return " ".join(pieces)
 
     def _chunk(self, chunk: str) -> str:
-        s = chunk
-        if "USER" in s or "<" in s or "[" in s:
-            s = _MASKS.sub(f" {USER_TOKEN} ", s)
-        if "URL" in s:
-            s = _URL_MASKS.sub(f" {URL_TOKEN} ", s)
-        if "@" in s:
-            s = _EMAIL.sub(f" {EMAIL_TOKEN} ", s)
-        if "." in s or "/" in s:
-            s = _URL.sub(f" {URL_TOKEN} ", s)
-        if "@" in s:
-            s = _MENTION.sub(f" {USER_TOKEN} ", s)
+        s = _placeholders(chunk)  # again: joined letters or hashtag pieces can form a handle or a mask
         if s != chunk:
             out = []
             for piece in _PLACEHOLDER_SPLIT.split(s):
                 if piece in PLACEHOLDERS:
                     out.append(piece)
                 else:
-                    out.extend(self._plain(p) for p in piece.split())
+                    # what is left between placeholders is shorter than the chunk: normalise it as a chunk
+                    out.extend(self._chunks.get(p) or self._chunk(p) for p in piece.split())
             result = " ".join(filter(None, out))
         else:
             result = self._plain(s)
+        if "\u200d" in result:
+            result = _strip_zwj(result)  # a piece next to an emoji sequence may now end the chunk
         if len(chunk) <= 200:
             _memo_put(self._chunks, chunk, result)
         return result
@@ -258,7 +260,8 @@ class Normaliser:
         if "#" in s:
             s = _HASHTAG.sub(self._hashtag, s)
             if " " in s:
-                return " ".join(filter(None, (self._plain(p) for p in s.split())))
+                # the pieces are new chunks: a camel-case piece may be a corpus mask ("#BeritaURL")
+                return " ".join(filter(None, (self._chunks.get(p) or self._chunk(p) for p in s.split())))
         if self.lowercase:
             s = s.lower()
         return _WORD.sub(self._word_match, s)
@@ -329,6 +332,21 @@ class Normaliser:
         if self.slang:
             r = self.slang.get(r, r)
         return w if r == wl else r
+
+
+def _placeholders(s: str) -> str:
+    """Corpus masks, e-mail addresses, links and handles become placeholder tokens (with spaces around)."""
+    if "USER" in s or "<" in s or "[" in s:
+        s = _MASKS.sub(f" {USER_TOKEN} ", s)
+    if "URL" in s:
+        s = _URL_MASKS.sub(f" {URL_TOKEN} ", s)
+    if "@" in s:
+        s = _EMAIL.sub(f" {EMAIL_TOKEN} ", s)
+    if "://" in s or "www." in s or _DOMAIN_HINT.search(s):
+        s = _URL.sub(f" {URL_TOKEN} ", s)
+    if "@" in s:
+        s = _MENTION.sub(f" {USER_TOKEN} ", s)
+    return s
 
 
 def _squeeze_default(word: str) -> str:
