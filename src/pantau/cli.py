@@ -71,6 +71,7 @@ def _register() -> None:
     register_data(app)
     __import__("pantau.cli_score").cli_score.register(app)
     app.add_typer(__import__("pantau.model.cli_base").model.cli_base.app, name="base")
+    __import__("pantau.model.cli_model").model.cli_model.register(app)
     # Sub-apps of other areas are added here as they land (one line each).
 
 

@@ -250,7 +250,8 @@ def evaluate_model(
     metrics = evaluate_predictions(probs, y, labels, meta.thresholds)
     has_term = term_presence(texts) if lexicon else None
     slices = slice_metrics(frame, probs, labels, meta.thresholds, has_term=has_term)
-    slices["model"] = {"name": meta.name, "version": meta.version, "kind": meta.kind, "folder": str(folder)}
+    slices["model"] = {"name": meta.name, "version": meta.version, "kind": meta.kind, "run_id": meta.run_id,
+                       "folder": str(folder)}
     files = {
         "metrics": _write_json(out / "metrics.json", metrics),
         "slices": _write_json(out / "slices.json", slices),

@@ -159,6 +159,26 @@ def log_training(
     return RegisteredRun(run_id, exp_id, name, version, source)
 
 
+def log_evaluation(
+    run_id: str, metrics: Mapping[str, Any], *, files: Mapping[str, str | Path] | None = None, prefix: str = "test",
+    tracking_uri: str | None = None,
+) -> None:
+    """Add an evaluation (``metrics.json`` shape) and its files to an existing run, e.g. the model's own."""
+    from mlflow.entities import Metric
+
+    client = _client(tracking_uri)
+    points = []
+    if _finite(metrics.get("macro_f1")):
+        points.append(Metric(f"{prefix}_macro_f1", float(metrics["macro_f1"]), 0, 0))
+    for label, values in (metrics.get("labels") or {}).items():
+        points += [Metric(f"{prefix}_{label}_{k}", float(v), 0, 0) for k, v in values.items() if _finite(v)]
+    if points:
+        client.log_batch(run_id, metrics=points)
+    for path in (files or {}).values():
+        if Path(path).is_file():
+            client.log_artifact(run_id, str(path), prefix)
+
+
 def _finite(value: Any) -> bool:
     try:
         return math.isfinite(float(value))
