@@ -24,7 +24,7 @@ def _settings(ctx: typer.Context, experiment: Path | None):
     try:
         overrides = {**experiment_overrides(experiment), **(obj.get("overrides") or {})}
         return load_settings(obj.get("params", Path("params.yaml")), overrides=overrides)
-    except (ConfigError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, FileNotFoundError, TypeError, ValueError) as exc:
         raise typer.BadParameter(str(exc), param_hint="--experiment") from None
 
 

@@ -44,7 +44,7 @@ def experiment_overrides(path: str | Path) -> dict[str, Any]:
         raise FileNotFoundError(f"experiment config {p} not found (see experiments/*.yaml)")
     raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{p}: expected a mapping of params sections")
+        raise TypeError(f"{p}: expected a mapping of params sections")
     out: dict[str, Any] = {}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
@@ -126,7 +126,7 @@ def run_training(settings: Settings, *, track: bool = True, run_name: str | None
             if data_report.exists():
                 artifacts["data"] = data_report
             params = {"train": dataclasses.asdict(train_s), "model": dataclasses.asdict(settings.model),
-                      "text": dataclasses.asdict(settings.text), **{"used": result.params},
+                      "text": dataclasses.asdict(settings.text), "used": result.params,
                       "data": {"train_rows": len(train), "val_rows": len(val),
                                "sources": ",".join(sorted(train["source"].astype(str).unique()))}}
             params["train"].pop("tracking_uri", None)
