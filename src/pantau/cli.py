@@ -72,6 +72,7 @@ def _register() -> None:
     __import__("pantau.cli_score").cli_score.register(app)
     app.add_typer(__import__("pantau.model.cli_base").model.cli_base.app, name="base")
     __import__("pantau.model.cli_model").model.cli_model.register(app)
+    __import__("pantau.queue.cli_queue").queue.cli_queue.register(app)  # queue, users, serve
     # Sub-apps of other areas are added here as they land (one line each).
 
 

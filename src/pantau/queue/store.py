@@ -78,6 +78,11 @@ class EnqueueResult:
     skipped: int
     rejected: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def enqueued(self) -> int:
+        """Items that are now in the queue with this call's scores (inserted + updated)."""
+        return self.inserted + self.updated
+
 
 @dataclass
 class _Row:
