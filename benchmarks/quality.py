@@ -1,0 +1,172 @@
+"""Quality benchmark: baseline vs fine-tuned offline e5-small on real data, side by side in one run.
+
+Data: ``../shared/data/ibrohim2019/re_dataset.csv`` and our sample (``data/sample/labelled.csv``), loaded,
+deduplicated and split (group-aware, leak-free) by ``pantau prepare``'s own code. Then, for each model
+kind (baseline = TF-IDF + lexicon + logistic regression; e5 = imported multilingual-e5-small fine-tuned
+with a mean-pooling head):
+
+* ``ibrohim``  — trained on Ibrohim's train split (validated on its val split), evaluated on Ibrohim's
+  test split (in-domain) and on all of our sample (cross-source);
+* ``sample``   — trained on our sample's train split, evaluated on its test split (divisive_label,
+  mentions/literal uses flagged) and on Ibrohim's test split (cross-source);
+* ``mixed``    — (``--mixed``) both corpora at once, evaluated on both test splits.
+
+Prints one table (F1 per label per evaluation set, plus macro-F1), the training speed (samples/s, wall
+time per epoch) and writes everything to ``--out`` (metrics.json / slices.json per run, results.json).
+
+    nice .venv/bin/python benchmarks/quality.py                 # full run (~30-60 min on 2 cores)
+    nice .venv/bin/python benchmarks/quality.py --quick         # smoke run: few rows, 1 epoch (minutes)
+    nice .venv/bin/python benchmarks/quality.py --skip-e5       # baselines only (about a minute)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PANTAU_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
+    """Run the prepare stage on both corpora into ``work``; return the three splits."""
+    from pantau.config import DataSettings, Settings, SourceSettings
+    from pantau.data.prepare import prepare
+    from pantau.model.train_data import load_splits
+
+    ibrohim = SHARED / "ibrohim2019" / "re_dataset.csv"
+    if not ibrohim.exists():
+        sys.exit(f"{ibrohim} not found: set PANTAU_SHARED_DATA to the folder holding ibrohim2019/")
+    settings = Settings(
+        data=DataSettings(
+            sources=(
+                SourceSettings(name="sample", kind="sample", path=str(REPO / "data" / "sample" / "labelled.csv")),
+                SourceSettings(name="ibrohim2019", kind="ibrohim2019", path=str(ibrohim)),
+            ),
+            processed_dir=str(work / "processed"),
+        ),
+        root=str(REPO),
+    )
+    prepare(settings)
+    return load_splits(work / "processed")
+
+
+def by_source(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    return frame[frame["source"] == source].reset_index(drop=True)
+
+
+def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args: argparse.Namespace):
+    """Train one model with the library's own training functions; return its TrainResult."""
+    from pantau.config import TrainSettings
+    from pantau.model.train_data import preprocessing_id
+
+    settings = TrainSettings(
+        kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
+        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, seed=13,
+        early_stopping_patience=args.patience, eval_batch_size=64,
+    )
+    if kind == "baseline":
+        from pantau.model.baseline import train_baseline
+
+        return train_baseline(train, val, out_dir=out, settings=settings, preprocessing=preprocessing_id("classic"))
+    from pantau.model.base import resolve_base_model
+    from pantau.model.train import train_transformer
+
+    base = resolve_base_model("e5-small-offline", offline_dir=REPO / "models" / "base" / "e5-small")
+    return train_transformer(train, val, base_model=base, out_dir=out, settings=settings,
+                             preprocessing=preprocessing_id("transformer"), base_name="e5-small-offline")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=None, help="keep models and reports here")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 300 training rows, 1 epoch")
+    parser.add_argument("--skip-e5", action="store_true", help="baselines only")
+    parser.add_argument("--mixed", action="store_true", help="also train on both corpora at once")
+    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--patience", type=int, default=1)
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--max-train-rows", type=int, default=None)
+    args = parser.parse_args()
+    if args.quick:
+        args.epochs, args.max_train_rows = 1.0, args.max_train_rows or 300
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+    import torch
+
+    from pantau.evaluate import evaluate_model
+    from pantau.model.train_data import annotated_labels, subsample
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    out = args.out or Path(tempfile.mkdtemp(prefix="pantau-quality-"))
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    splits = prepare_corpora(out)
+    sets = {src: {name: by_source(frame, src) for name, frame in splits.items()} for src in ("ibrohim2019", "sample")}
+    plans = {
+        "ibrohim": (sets["ibrohim2019"]["train"], sets["ibrohim2019"]["val"],
+                    {"ibrohim-test": sets["ibrohim2019"]["test"],
+                     "sample-all (cross)": pd.concat([sets["sample"][k] for k in ("train", "val", "test")],
+                                                     ignore_index=True)}),
+        "sample": (sets["sample"]["train"], sets["sample"]["val"],
+                   {"sample-test": sets["sample"]["test"], "ibrohim-test (cross)": sets["ibrohim2019"]["test"]}),
+    }
+    if args.mixed:
+        plans["mixed"] = (splits["train"], splits["val"],
+                          {"ibrohim-test": sets["ibrohim2019"]["test"], "sample-test": sets["sample"]["test"]})
+    kinds = ["baseline"] + ([] if args.skip_e5 else ["transformer"])
+    rows, speed, results = [], [], {}
+    for plan, (train, val, evals) in plans.items():
+        train = subsample(train, args.max_train_rows, 13)
+        for kind in kinds:
+            name = f"{plan}-{'e5' if kind == 'transformer' else kind}"
+            t = time.perf_counter()
+            result = train_one(kind, train, val, out / name, args)
+            trained = annotated_labels(train)
+            wall = time.perf_counter() - t
+            print(f"[{time.perf_counter() - t0:6.0f}s] trained {name} on {len(train)} rows in {wall:.0f}s",
+                  flush=True)
+            if kind == "transformer":
+                epochs = [v for k, v in sorted(result.timings.items()) if k.startswith("epoch_") and k.endswith("_seconds")]
+                speed.append({"model": name, "rows": len(train), "max_length": result.meta.max_length,
+                              "samples_per_s": round(result.timings["train_samples_per_second"], 1),
+                              "epoch_seconds": [round(e) for e in epochs], "best_epoch": result.timings["best_epoch"]})
+            for eval_name, frame in evals.items():
+                ev = evaluate_model(result.folder, frame, out / name / f"eval-{eval_name.split()[0]}")
+                row = {"model": name, "eval": eval_name, "n": len(frame)}
+                # Only labels the model was trained on count: a label its corpus never annotates is unknown.
+                for label, m in ev.metrics["labels"].items():
+                    row[label] = m["f1"] if label in trained else None
+                scored = [row[label] for label in trained if row.get(label) is not None]
+                row["macro_f1"] = sum(scored) / len(scored) if scored else None
+                row["mention_literal_flagged"] = ev.slices.get("mention_literal", {}).get("divisive_label_flag_rate")
+                rows.append(row)
+                results[f"{name}/{eval_name}"] = {"metrics": ev.metrics, "mention_literal": ev.slices.get("mention_literal")}
+    table = pd.DataFrame(rows)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 20)
+    print("\nF1 per label at each model's thresholds (tuned on its own validation split); macro over the labels it was "
+          "trained on; '-' = not trained on / not annotated")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}", na_rep="-"))
+    if speed:
+        print("\ne5-small fine-tuning speed (this machine):")
+        print(pd.DataFrame(speed).to_string(index=False))
+    (out / "results.json").write_text(json.dumps({"table": rows, "speed": speed, "runs": results,
+                                                  "args": {k: str(v) for k, v in vars(args).items()},
+                                                  "wall_seconds": time.perf_counter() - t0}, indent=2, default=str))
+    print(f"\ntotal {time.perf_counter() - t0:.0f}s; reports in {out}")
+
+
+if __name__ == "__main__":
+    main()
