@@ -159,6 +159,8 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, _exc: LoginRequired) -> Response:
+        if request.method != "GET":
+            return RedirectResponse("/login", status_code=303)
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
@@ -199,6 +201,8 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
         return _error(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
 
     def form_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+        if request.url.path != "/login" and session_user(request) is None:
+            raise LoginRequired
         if not csrf_ok(request.session, csrf_token):
             raise CsrfFailed
 

@@ -89,7 +89,12 @@ def api_role(role: str) -> Callable[..., UserView]:
     return _role_checker(role, api_user)
 
 
-def api_csrf(request: Request, x_csrf_token: Annotated[str | None, Header()] = None) -> None:
-    """Every API write carries the session's token in ``X-CSRF-Token``."""
+def api_csrf(
+    request: Request,
+    _user: Annotated[UserView, Depends(api_user)],
+    x_csrf_token: Annotated[str | None, Header()] = None,
+) -> None:
+    """Every API write carries the session's token in ``X-CSRF-Token`` (checked after sign-in, so a
+    request without a session gets 401, not 403)."""
     if not csrf_ok(request.session, x_csrf_token):
         raise CsrfFailed
