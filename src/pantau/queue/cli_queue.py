@@ -67,19 +67,20 @@ def migrate(ctx: typer.Context) -> None:
     typer.echo(f"queue database at revision {current_revision(engine)}")
 
 
-def rows_from_file(path: Path) -> tuple[list[dict[str, Any]], str | None]:
+def rows_from_file(path: Path) -> tuple[list[dict[str, Any]], str | None, list[tuple[int, str, str]]]:
     """Enqueue rows from JSONL (one row dict per line) or a CSV/Parquet table with either nested
     ``probabilities``/``flags`` columns or flat ``prob_<label>``/``flag_<label>`` columns (the
-    ``pantau score`` layout) plus ``text``. Returns the rows and the file's single model version."""
+    ``pantau score`` layout) plus ``text``. Returns the rows, the file's single model version and
+    (line, reason, raw) for JSONL lines that are not JSON objects."""
     import pandas as pd
 
     from pantau.labels import LABEL_KEYS
 
     suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        return _jsonl_rows(path)
     if path.is_dir() or suffix in (".parquet", ".pq"):
         frame = pd.read_parquet(path)
-    elif suffix in (".jsonl", ".json"):
-        frame = pd.read_json(path, lines=True, dtype=False)
     elif suffix == ".csv":
         frame = pd.read_csv(path, dtype={"id": str}, keep_default_na=False)
     else:
@@ -90,10 +91,13 @@ def rows_from_file(path: Path) -> tuple[list[dict[str, Any]], str | None]:
             "`pantau score --queue`, or join the posts' text first"
         )
     rows = []
-    for rec in frame.to_dict("records"):
+    for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
         for key in ("probabilities", "flags", "thresholds", "spans"):
             if isinstance(rec.get(key), str) and rec[key]:
-                rec[key] = json.loads(rec[key])
+                try:
+                    rec[key] = json.loads(rec[key])
+                except json.JSONDecodeError:
+                    rec[key] = None  # the row is rejected with a reason by enqueue's validation
         if "probabilities" not in rec:
             rec["probabilities"] = {k: rec.get(f"prob_{k}") for k in LABEL_KEYS}
         if "flags" not in rec:
@@ -101,12 +105,35 @@ def rows_from_file(path: Path) -> tuple[list[dict[str, Any]], str | None]:
         if hasattr(rec.get("spans"), "tolist"):
             rec["spans"] = [dict(s) for s in rec["spans"].tolist()]
         rows.append(rec)
-    versions = (
-        {str(v) for v in frame["model_version"].dropna().unique()} if "model_version" in frame else set()
-    )
+    return rows, _single_version(path, rows), []
+
+
+def _single_version(path: Path, rows: list[dict[str, Any]]) -> str | None:
+    versions = {
+        r["model_version"] for r in rows if isinstance(r.get("model_version"), str) and r["model_version"]
+    }
     if len(versions) > 1:
         raise ValueError(f"{path} mixes model versions {sorted(versions)}; enqueue one version at a time")
-    return rows, versions.pop() if versions else None
+    return versions.pop() if versions else None
+
+
+def _jsonl_rows(path: Path) -> tuple[list[dict[str, Any]], str | None, list[tuple[int, str, str]]]:
+    rows: list[dict[str, Any]] = []
+    bad: list[tuple[int, str, str]] = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                bad.append((number, f"not JSON: {exc.msg}", line[:2000]))
+                continue
+            if not isinstance(rec, dict):
+                bad.append((number, "not a JSON object", line[:2000]))
+                continue
+            rows.append(rec)
+    return rows, _single_version(path, rows), bad
 
 
 @queue_app.command("enqueue")
@@ -131,7 +158,7 @@ def enqueue_cmd(
     if not path.exists():
         raise _fail(f"{path} does not exist", 2)
     try:
-        rows, file_version = rows_from_file(path)
+        rows, file_version, unreadable = rows_from_file(path)
     except ValueError as exc:
         raise _fail(str(exc), 2) from None
     version = model_version or file_version
@@ -145,15 +172,18 @@ def enqueue_cmd(
         double_review_risk=settings.queue.double_review_risk,
         aging_per_hour=settings.queue.aging_per_hour,
     )
-    if result.rejected:
+    n_rejected = len(result.rejected) + len(unreadable)
+    if n_rejected:
         writer = RejectsWriter(settings.path(rejects))
+        for number, reason, line in unreadable:
+            writer.write(str(path), number, reason, line)
         raw = {str(r.get("id")): json.dumps(r, default=str, ensure_ascii=False)[:2000] for r in rows}
         for ident, reason in result.rejected:
             writer.write(str(path), 0, reason, raw.get(ident, ident))
         writer.close()
     typer.echo(
         f"inserted {result.inserted}, updated {result.updated}, skipped {result.skipped}, "
-        f"rejected {len(result.rejected)}" + (f" (see {settings.path(rejects)})" if result.rejected else "")
+        f"rejected {n_rejected}" + (f" (see {settings.path(rejects)})" if n_rejected else "")
     )
 
 

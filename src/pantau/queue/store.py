@@ -150,8 +150,8 @@ def _validate_row(row: Mapping[str, Any], model_version: str) -> _Row:
     text = row.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("missing or empty text")
-    row_version = row.get("model_version")
-    if row_version not in (None, "") and str(row_version) != model_version:
+    row_version = _opt_str(row.get("model_version"), "model_version")
+    if row_version is not None and row_version != model_version:
         raise ValueError(f"row model_version {row_version!r} differs from {model_version!r}")
     probs_in = row.get("probabilities")
     if not isinstance(probs_in, Mapping):
