@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pantau.text import EMAIL_TOKEN, URL_TOKEN, USER_TOKEN, Normaliser, normalise
-from pantau.text.normalise import unicode_clean
+from pantau.text.normaliser import unicode_clean
 
 
 @pytest.mark.parametrize(

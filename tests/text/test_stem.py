@@ -99,3 +99,28 @@ def test_real_posts_differ_from_sastrawi_only_on_protected_words(shared_data: Pa
                 reasons[is_override(word)] = reasons.get(is_override(word), 0) + 1
     assert reasons.get(None, 0) == 0
     assert reasons.get("protected", 0) > 0
+
+
+def test_shortcuts_agree_with_sastrawi() -> None:
+    """Dictionary words and words with digits are returned without running Sastrawi: check that is exact."""
+    from pantau.text.stem import _stem_plain
+
+    plain = sastrawi_stemmer()
+    roots = resources.sastrawi_roots()
+    assert roots == set(plain.delegatedStemmer.dictionary.words)  # the same dictionary Sastrawi consults
+    assert not any(ch.isdigit() for root in roots for ch in root)
+    sample = sorted(roots)[::50] + ["k4drun", "2019", "di2", "me3nang", "ber4ni", "kan1", "teman2an", "se7"]
+    for word in sample:
+        assert _stem_plain(word) == plain.stem(word), word
+
+
+@pytest.mark.realdata
+def test_shortcuts_agree_with_sastrawi_on_real_vocabulary(shared_data: Path) -> None:
+    from pantau.text.stem import _stem_plain
+
+    plain = sastrawi_stemmer()
+    with (shared_data / "ibrohim2019" / "re_dataset.csv").open(encoding="latin-1", newline="") as f:
+        posts = [row[0] for row in itertools.islice(csv.reader(f), 1, 3001)]
+    words = {w for post in posts for w in sastrawi_tokens(post) if w.strip("-")}
+    assert len(words) > 5000
+    assert [w for w in sorted(words) if _stem_plain(w) != plain.stem(w)] == []

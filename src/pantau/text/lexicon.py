@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 
 from pantau.text import resources
-from pantau.text.normalise import _CONFUSABLES, _DELETE
+from pantau.text.normaliser import _CONFUSABLES, _DELETE
 
 _LETTER_CLASS: dict[str, str] = {
     "a": "a4@*", "b": "b8", "e": "e3*", "g": "g96", "i": "i1!|*", "l": "l1|", "o": "o0*", "s": "s5$",

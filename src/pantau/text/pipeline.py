@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pantau.text.normalise import Normaliser, default_normaliser
+from pantau.text.normaliser import Normaliser, default_normaliser
 from pantau.text.stem import stem_tokens
 
 # Bump a pipeline's number whenever its output changes for some input.

@@ -50,11 +50,41 @@ def stem_word(word: str) -> str:
     if hit is None:
         hit = _overrides().get(word)
         if hit is None:
-            hit = sastrawi_stemmer().stem(word) or word
+            hit = _stem_plain(word)
         if len(_STEMS) >= _MEMO_LIMIT:
             _STEMS.clear()
         _STEMS[word] = hit
     return hit
+
+
+_DIGIT = re.compile(r"[0-9]")
+# Every Sastrawi prefix rule is anchored at one of these word starts (di/ke/se, me-, pe-, be-, te-, ku-,
+# kau-, and the CS infix rules C+el/em/er/in+V); every suffix rule at one of these endings.
+_SASTRAWI_PREFIX = re.compile(r"(?:me|pe|be|te|ku|kau|di|ke|se)|[bcdfghjklmnpqrstvwxyz](?:el|em|er|in)[aiueo]")
+_SASTRAWI_SUFFIX = re.compile(r"(?:lah|kah|tah|pun|ku|mu|nya|is|isme|isasi|i|kan|an)$")
+
+
+def _stem_plain(word: str) -> str:
+    """Exactly Sastrawi's ``stem(word)``, skipping its work where its answer is known in advance.
+
+    Sastrawi (1.2.1) returns either the word itself or a dictionary root, and for an unhyphenated word
+    only rewrites its edges through rules anchored at the starts/ends above. So it returns the word
+    unchanged when the word is a root, contains a digit (no root does, and digits are never removed), or
+    neither starts nor ends like any affix rule — the last case is most unknown slang, names and typos,
+    where Sastrawi spends most of its time trying every rule. The shortcuts are checked against Sastrawi
+    on real vocabulary in tests/text/test_stem.py and on every word of benchmarks/preprocess.py.
+    """
+    if "-" not in word:
+        if word in _roots() or _DIGIT.search(word):
+            return word
+        if not _SASTRAWI_PREFIX.match(word) and not _SASTRAWI_SUFFIX.search(word):
+            return word
+    return sastrawi_stemmer().stem(word) or word
+
+
+@functools.cache
+def _roots() -> frozenset[str]:
+    return resources.sastrawi_roots()
 
 
 def is_override(word: str) -> str | None:

@@ -150,6 +150,33 @@ class Normaliser:
         self._chunks: dict[str, str] = {}
         self._words: dict[str, str] = {}
         self._known_memo: dict[str, bool] = {}
+        if self.slang:
+            self._stabilise_slang()
+
+    def _stabilise_slang(self) -> None:
+        """Rewrite slang values into their normalised form and drop the ones that never settle.
+
+        A dictionary value such as ``kenyataanya`` would itself be squeezed on a second pass; storing the
+        value as the normaliser would print it keeps ``normalise`` idempotent.
+        """
+        for _ in range(4):
+            changed = False
+            for key, value in list(self.slang.items()):
+                fixed = " ".join(" ".join(self._word(w).split()) for w in value.split(" "))
+                if fixed != value:
+                    changed = True
+                    if fixed == key or not fixed or any(len(w) < 2 for w in fixed.split(" ")):
+                        del self.slang[key]
+                    else:
+                        self.slang[key] = fixed
+            self._words.clear()
+            if not changed:
+                return
+        # still moving after four rounds: keep only the entries that are stable now
+        unstable = [k for k, v in self.slang.items() if " ".join(self._word(w) for w in v.split(" ")) != v]
+        for key in unstable:
+            del self.slang[key]
+        self._words.clear()
 
     # -- public -------------------------------------------------------------------------------------------
     def normalise(self, text: str) -> str:
@@ -271,9 +298,12 @@ class Normaliser:
         for part in match.group(1).split("_"):
             if not part:
                 continue
-            if part[1:] != part[1:].lower() and part != part.upper():
-                words.extend(_CAMEL.findall(part))
+            pieces = _CAMEL.findall(part) if part[1:] != part[1:].lower() and part != part.upper() else []
+            if pieces and min(map(len, pieces)) > 1:
+                words.extend(pieces)
             else:
+                # lowercase, all caps, or camel case with one-letter pieces ("iPhone", "a1A"): single
+                # letters in the output could later be read as spaced-out letters
                 words.extend(self._segment(part))
         return " " + " ".join(words) + " "
 
@@ -317,7 +347,7 @@ class Normaliser:
         r = wl
         if not self.is_known(wl):
             dup = _DUP2.fullmatch(wl)
-            if dup and self.is_known(dup.group(1)):
+            if dup and self._repair(dup.group(1)) is not None:  # teman2, temaaan2
                 base = self._word(dup.group(1)).lower()
                 if _PLAIN_WORD.fullmatch(base):
                     return f"{base}-{base}"
@@ -357,17 +387,25 @@ def _squeeze_default(word: str) -> str:
     return out
 
 
+_PREFIXES_BY_HEAD: dict[str, tuple[tuple[str, str], ...]] = {
+    head: tuple(p for p in _PREFIXES if p[0][:2] == head) for head in {p[0][:2] for p in _PREFIXES if p[0]}
+}
+
+
 def _affixed_root(word: str, known: frozenset[str]) -> bool:
+    """Whether ``word`` is a known root with common prefixes/suffixes (a cheap check, not a stemmer)."""
+    prefixes = _PREFIXES_BY_HEAD.get(word[:2], ())
     for suffix in _SUFFIXES:
         if suffix and not word.endswith(suffix):
             continue
         stem = word[: len(word) - len(suffix)] if suffix else word
-        for prefix, initial in _PREFIXES:
-            if prefix and not stem.startswith(prefix):
-                continue
-            root = initial + stem[len(prefix) :]
-            if len(root) >= 3 and root in known and (prefix or suffix):
-                return True
+        if suffix and len(stem) >= 3 and stem in known:
+            return True
+        for prefix, initial in prefixes:
+            if stem.startswith(prefix):
+                root = initial + stem[len(prefix) :]
+                if len(root) >= 3 and root in known:
+                    return True
     return False
 
 
