@@ -73,6 +73,7 @@ def _register() -> None:
     app.add_typer(__import__("pantau.model.cli_base").model.cli_base.app, name="base")
     __import__("pantau.model.cli_model").model.cli_model.register(app)
     __import__("pantau.queue.cli_queue").queue.cli_queue.register(app)  # queue, users, serve
+    app.add_typer(__import__("pantau.text.cli_text").text.cli_text.app, name="text")
     # Sub-apps of other areas are added here as they land (one line each).
 
 
