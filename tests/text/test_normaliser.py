@@ -39,6 +39,12 @@ from pantau.text.normaliser import unicode_clean
         ("yg gk tau", "yang tidak tahu"),
         ("bgt dgn jgn", "banget dengan jangan"),
         ("wkwkwk", "wkwkwk"),
+        ("maaaaf", "maaf"),
+        ("wkwkwkkkk", "wkwkwk"),
+        ("hahahaaaa", "hahahaa"),  # unknown word: runs of three or more become two letters
+        ("4juni ber4 xviii", "4juni ber4 xviii"),
+        ("saat kenyataannya insyaallah meeting Hassan", "saat kenyataannya insyaallah meeting hassan"),
+        ("berkali2 seolah2 diam2 jgn2", "berkali-kali seolah-olah diam-diam jangan-jangan"),
         ("bego ! ! !", "bego ! ! !"),
         ("Bali, Bekasi", "bali, bekasi"),
     ],

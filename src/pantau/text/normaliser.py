@@ -12,10 +12,13 @@ Steps, in order (each documented choice is part of ``PREPROCESSING_VERSION``):
    IndoNLU's ``[USERNAME]``), ``httpurl`` (links; ``URL``, ``[URL]``), ``emailaddr`` (e-mail addresses);
    hashtags lose ``#`` and are split into words (``#KadrunLaknat`` → ``kadrun laknat``, ``#2019gantipresiden``
    → ``2019 ganti presiden`` by dictionary segmentation); then lowercasing.
-4. Per word (memoised): protected words are left alone; ``teman2`` → ``teman-teman``; leetspeak undone only
-   when the result is a known word (``k4drun`` → ``kadrun``, ``2019`` stays); repeated letters squeezed to a
-   known word (``bangeeet`` → ``banget``, ``KADRUNNN`` → ``kadrun``, ``maaf`` stays) or, for unknown words,
-   runs of three or more to one letter; finally slang replaced from the dictionary.
+4. Per word (memoised): protected words are left alone; ``teman2`` → ``teman-teman`` (``berkali2`` →
+   ``berkali-kali``); leetspeak undone only when the result is a known word (``k4drun`` → ``kadrun``,
+   ``2019`` stays); runs of three or more letters squeezed to two or one letter when that gives a known word
+   (``bangeeet`` → ``banget``, ``maaaaf`` → ``maaf``, ``KADRUNNN`` → ``kadrun``), else to two letters;
+   double letters are never touched (``maaf``, ``saat``, ``Allah``, ``meeting``); finally slang replaced
+   from the dictionary. "Known" means a Sastrawi root (optionally with common affixes), a slang entry, a
+   stopword, a protected word or a lexicon variant.
 
 Punctuation stays attached to its word; whitespace becomes single spaces. ``normalise`` is idempotent:
 normalising its output returns it unchanged (property-tested).
@@ -27,7 +30,7 @@ import functools
 import itertools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from pantau.text import resources
 
@@ -110,7 +113,9 @@ _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
 _WORD = re.compile(r"[^\W_]+(?:[@$!|][^\W_]+)*")
 _PLAIN_WORD = re.compile(r"[^\W_]+")
 _DUP2 = re.compile(r"([^\W\d_]{2,})2")
-_RUN = re.compile(r"([^\W\d_])\1+")
+# three or more of the same letter: elongation. Double letters are never touched: they are real in
+# Indonesian (maaf, saat, kenyataannya, Allah) and in names and loanwords (Hassan, meeting).
+_RUN = re.compile(r"([^\W\d_])\1{2,}")
 _LEET: dict[str, tuple[str, ...]] = {
     "4": ("a",), "@": ("a",), "3": ("e",), "1": ("i", "l"), "!": ("i",), "|": ("l",), "0": ("o",),
     "5": ("s",), "$": ("s",), "7": ("t",), "6": ("g", "b"), "9": ("g",), "8": ("b",),
@@ -147,6 +152,7 @@ class Normaliser:
             self.slang = dict(slang_map) if slang_map is not None else build_slang_map(resources.core_slang())
         self.protected = resources.protected_words()
         self._known = _known_words()
+        self._roots = resources.sastrawi_roots()
         self._chunks: dict[str, str] = {}
         self._words: dict[str, str] = {}
         self._known_memo: dict[str, bool] = {}
@@ -207,43 +213,40 @@ class Normaliser:
         return hit
 
     def _repair(self, word: str) -> str | None:
-        """The known word that ``word`` spells once leetspeak and repeated letters are undone, else None."""
+        """The known word that ``word`` spells once leetspeak and repeated letters are undone, else None.
+
+        Dictionary words win over words that are only known as root + affixes: ``sekaliii`` is ``sekali``,
+        not ``sekalii`` (which would pass as sekali + -i). Leetspeak must give a dictionary word outright
+        (``4juni`` is a date, not "ajuni").
+        """
         if self.is_known(word):
             return word
+        candidates = list(self._candidates(word))
+        for candidate in candidates:
+            if candidate in self._known or candidate in self.slang:
+                return candidate
         if any(ch in _LEET for ch in word):
-            letters = sum(ch.isalpha() for ch in word)
-            if letters >= 2 and len(word) - letters <= letters:
-                options = [_LEET.get(ch, (ch,)) for ch in word]
-                for candidate in itertools.islice(itertools.product(*options), 16):
-                    fixed = "".join(candidate)
-                    if self.is_known(fixed):
-                        return fixed
-                    found = self._squeeze_known(fixed) if _RUN.search(fixed) else None
-                    if found:
-                        return found
             return None
-        if _RUN.search(word):
-            return self._squeeze_known(word)
-        return None
-
-    def _squeeze_known(self, word: str) -> str | None:
-        runs = [(m.start(), m.end()) for m in _RUN.finditer(word)]
-        if len(runs) > 6:
-            return None
-        # for each run: 3+ letters must shrink (prefer 1 letter, then 2); 2 letters prefer to stay
-        choices = [(1, 2) if end - start > 2 else (2, 1) for start, end in runs]
-        for combo in itertools.product(*choices):
-            pieces, pos = [], 0
-            for (start, end), keep in zip(runs, combo, strict=True):
-                pieces.append(word[pos:start])
-                pieces.append(word[start] * keep)
-                pos = end
-            pieces.append(word[pos:])
-            candidate = "".join(pieces)
-            if candidate != word and len(candidate) >= 2 and self.is_known(candidate):
+        for candidate in candidates:
+            if self.is_known(candidate):
                 return candidate
         return None
 
+    def _candidates(self, word: str) -> Iterator[str]:
+        """Spellings to try, most faithful first: leetspeak undone, then each 3+ run as two letters or one."""
+        bases = [word]
+        if any(ch in _LEET for ch in word):
+            letters = sum(ch.isalpha() for ch in word)
+            if letters < 2 or len(word) - letters > letters or not word[-1].isalpha():
+                return  # mostly digits, or a trailing digit: a number, a date, a model name (ber4, kom3)
+            options = [_LEET.get(ch, (ch,)) for ch in word]
+            bases = ["".join(c) for c in itertools.islice(itertools.product(*options), 16)]
+        for base in bases:
+            if base != word:
+                yield base
+            yield from _squeezed(base)
+
+    # -- steps --------------------------------------------------------------------------------------------
     # -- steps --------------------------------------------------------------------------------------------
     def _join_spaced(self, match: re.Match[str]) -> str:
         letters = _ALNUM.findall(match.group())
@@ -321,7 +324,7 @@ class Normaliser:
                 if prev is None:
                     continue
                 piece = low[start:end]
-                if piece.isdigit() or (len(piece) >= 2 and self.is_known(piece)):
+                if piece.isdigit() or (len(piece) >= 2 and self._segment_word(piece)):
                     if best[end] is None or prev[0] + 1 < best[end][0]:  # type: ignore[index]
                         best[end] = (prev[0] + 1, start)
         if best[n] is None:
@@ -332,6 +335,12 @@ class Normaliser:
             pieces.append(part[start:end])
             end = start
         return pieces[::-1]
+
+    def _segment_word(self, piece: str) -> bool:
+        """A hashtag piece: a known word, or leetspeak for one (#asyikm3nang, #t3tapjokowi)."""
+        if self.is_known(piece):
+            return True
+        return any(ch in _LEET for ch in piece) and self._repair(piece) is not None
 
     def _word_match(self, match: re.Match[str]) -> str:
         w = match.group()
@@ -347,17 +356,17 @@ class Normaliser:
         r = wl
         if not self.is_known(wl):
             dup = _DUP2.fullmatch(wl)
-            if dup and self._repair(dup.group(1)) is not None:  # teman2, temaaan2
+            if dup and self._repair(dup.group(1)) is not None:  # teman2, temaaan2, jgn2, berkali2
                 base = self._word(dup.group(1)).lower()
                 if _PLAIN_WORD.fullmatch(base):
-                    return f"{base}-{base}"
+                    return f"{base}-{_redup_tail(base, self._roots)}"
             fixed = self._repair(wl)
             if fixed is not None:
                 r = fixed
             elif not _PLAIN_WORD.fullmatch(wl):
                 # symbols that are not leetspeak for a known word: normalise the pieces around them
                 return _PLAIN_WORD.sub(self._word_match, w)
-            elif _RUN.search(wl):
+            elif _RUN.search(wl) and not _ROMAN.fullmatch(wl):  # xviii stays
                 r = _squeeze_default(wl)
         if self.slang:
             r = self.slang.get(r, r)
@@ -380,11 +389,40 @@ def _placeholders(s: str) -> str:
 
 
 def _squeeze_default(word: str) -> str:
-    """Runs of three or more letters become one letter (two if the word would shrink below two)."""
-    out = _RUN.sub(lambda m: m.group(1) if len(m.group()) > 2 else m.group(), word)
-    if len(out) < 2:
-        out = _RUN.sub(lambda m: m.group(1) * 2 if len(m.group()) > 2 else m.group(), word)
-    return out
+    """An unknown word's runs of three or more letters become two (keeps a possible real double letter)."""
+    return _RUN.sub(lambda m: m.group(1) * 2, word)
+
+
+def _squeezed(word: str) -> Iterator[str]:
+    """``word`` with each run of three or more letters as two letters or one (two first); at most 4 runs."""
+    runs = [(m.start(), m.end()) for m in _RUN.finditer(word)]
+    if not runs or len(runs) > 4:
+        return
+    for combo in itertools.product((2, 1), repeat=len(runs)):
+        pieces, pos = [], 0
+        for (start, end), keep in zip(runs, combo, strict=True):
+            pieces.append(word[pos:start])
+            pieces.append(word[start] * keep)
+            pos = end
+        pieces.append(word[pos:])
+        candidate = "".join(pieces)
+        if len(candidate) >= 2:
+            yield candidate
+
+
+_ROMAN = re.compile(r"[ivxlcdm]+")
+
+_REDUP_PREFIXES = ("ber", "ter", "se", "di", "ke", "meng", "men", "mem", "me", "per", "pe")
+
+
+def _redup_tail(word: str, roots: frozenset[str]) -> str:
+    """The part an affixed word repeats: berkali2 -> berkali-kali, seolah2 -> seolah-olah, diam2 -> diam-diam."""
+    if word not in roots:
+        for prefix in _REDUP_PREFIXES:
+            rest = word[len(prefix) :]
+            if word.startswith(prefix) and len(rest) >= 3 and rest in roots:
+                return rest
+    return word
 
 
 _PREFIXES_BY_HEAD: dict[str, tuple[tuple[str, str], ...]] = {
@@ -423,6 +461,7 @@ def _known_words() -> frozenset[str]:
             v = str(variant).lower()
             words.update(v.replace("-", " ").split())
             words.add(re.sub(r"[\s-]+", "", v))
+    words.update(resources.extra_words())
     words.update(("httpurl", "emailaddr", "user"))
     return frozenset(w for w in words if len(w) >= 2)
 

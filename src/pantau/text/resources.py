@@ -83,3 +83,9 @@ def sastrawi_roots() -> frozenset[str]:
     """Sastrawi's root-word dictionary (kata dasar), used to decide whether a repaired spelling is a word."""
     text = resources.files("Sastrawi.Stemmer").joinpath("data", "kata-dasar.txt").read_text(encoding="utf-8")
     return frozenset(w.strip() for w in text.split("\n") if w.strip())
+
+
+@functools.cache
+def extra_words() -> frozenset[str]:
+    """Everyday words of Indonesian social media that are not Sastrawi roots (pilpres, capres, medsos, ...)."""
+    return frozenset(w.lower() for w in _lines("words_extra.txt"))
