@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,67 @@ from pantau.queue.models import (
     Prediction,
     User,
 )
+
+# Core tables and prebuilt statements for the hot path (claim, decide): on a busy CPU, building
+# SQLAlchemy statements per call cost more than running them.
+_items = Item.__table__
+_decisions = Decision.__table__
+_users = User.__table__
+_ACTIVE_USER = select(_users.c.id, _users.c.role, _users.c.active).where(_users.c.id == bindparam("uid"))
+_EXPIRE = (
+    update(_items)
+    .where(_items.c.status == CLAIMED, _items.c.lease_expires_at < bindparam("now"))
+    .values(
+        status=PENDING, claimed_by=None, claimed_at=None, lease_expires_at=None, updated_at=bindparam("now")
+    )
+    .returning(_items.c.id)
+)
+_AUDIT = insert(AuditEvent.__table__)
+_CLAIM_NEXT = (
+    select(_items.c.id)
+    .where(
+        _items.c.status == PENDING,
+        or_(_items.c.first_reviewer_id.is_(None), _items.c.first_reviewer_id != bindparam("uid")),
+    )
+    .order_by(_items.c.priority_key.desc(), _items.c.id)
+    .limit(bindparam("n"))
+    .with_for_update(skip_locked=True)
+)
+_TAKE = (
+    update(_items)
+    .where(_items.c.id.in_(bindparam("ids", expanding=True)), _items.c.status == PENDING)
+    .values(
+        status=CLAIMED,
+        claimed_by=bindparam("uid"),
+        claimed_at=bindparam("now"),
+        lease_expires_at=bindparam("expires"),
+        updated_at=bindparam("now"),
+    )
+)
+_LOCK_FOR_DECIDE = (
+    select(
+        _items.c.id,
+        _items.c.status,
+        _items.c.claimed_by,
+        _items.c.model_version,
+        _items.c.review_count,
+        _items.c.required_reviews,
+    )
+    .where(_items.c.id == bindparam("item"))
+    .with_for_update()
+)
+_FIRST_REVIEW = (
+    select(*(_decisions.c[k] for k in LABEL_KEYS))
+    .where(
+        _decisions.c.item_id == bindparam("item"),
+        _decisions.c.kind == "review",
+        _decisions.c.id != bindparam("decision"),
+    )
+    .order_by(_decisions.c.id)
+    .limit(1)
+)
+_INSERT_DECISION = insert(_decisions).returning(_decisions.c.id)
+_UPDATE_ITEM = update(_items).where(_items.c.id == bindparam("item_key"))  # SET columns come from the params
 
 # Priority ages from a fixed origin so the key stays a small, exact float.
 _AGING_ORIGIN = datetime(2024, 1, 1)
@@ -437,7 +498,7 @@ def _audit(
     at: datetime,
 ) -> None:
     conn.execute(
-        insert(AuditEvent).values(at=at, actor_id=actor_id, item_id=item_id, event=event, detail=detail)
+        _AUDIT, {"at": at, "actor_id": actor_id, "item_id": item_id, "event": event, "detail": detail}
     )
 
 
@@ -490,17 +551,10 @@ class ItemFilter:
 
 def release_expired(conn: Connection, now: datetime) -> list[int]:
     """Return items whose claim lease ran out to pending (inside the caller's transaction)."""
-    expired = list(
-        conn.execute(
-            update(Item)
-            .where(Item.status == CLAIMED, Item.lease_expires_at < now)
-            .values(status=PENDING, claimed_by=None, claimed_at=None, lease_expires_at=None, updated_at=now)
-            .returning(Item.id)
-        ).scalars()
-    )
+    expired = list(conn.execute(_EXPIRE, {"now": now}).scalars())
     if expired:
         conn.execute(
-            insert(AuditEvent),
+            _AUDIT,
             [{"at": now, "actor_id": None, "item_id": i, "event": "expire", "detail": {}} for i in expired],
         )
     return expired
@@ -525,18 +579,9 @@ def claim(
     with write_transaction(engine) as conn:
         _active_user(conn, user_id)
         release_expired(conn, now)
-        query = (
-            select(Item.id)
-            .where(
-                Item.status == PENDING,
-                or_(Item.first_reviewer_id.is_(None), Item.first_reviewer_id != user_id),
-                *(filters.clauses() if filters else ()),
-            )
-            .order_by(Item.priority_key.desc(), Item.id)
-            .limit(n)
-            .with_for_update(skip_locked=True)
-        )
-        ids = list(conn.execute(query).scalars())
+        clauses = filters.clauses() if filters else []
+        query = _CLAIM_NEXT.where(*clauses) if clauses else _CLAIM_NEXT
+        ids = list(conn.execute(query, {"uid": user_id, "n": n}).scalars())
         if ids:
             _take(conn, ids, user_id, now, lease_minutes)
         return ids
@@ -570,25 +615,13 @@ def claim_item(
 
 def _take(conn: Connection, ids: list[int], user_id: int, now: datetime, lease_minutes: float) -> None:
     expires = now + timedelta(minutes=lease_minutes)
-    res = conn.execute(
-        update(Item)
-        .where(Item.id.in_(ids), Item.status == PENDING)
-        .values(status=CLAIMED, claimed_by=user_id, claimed_at=now, lease_expires_at=expires, updated_at=now)
-    )
+    res = conn.execute(_TAKE, {"ids": ids, "uid": user_id, "now": now, "expires": expires})
     if res.rowcount != len(ids):  # cannot happen under the lock; fail loudly rather than double-assign
         raise QueueError("claim raced with another transaction; try again")
+    detail = {"lease_minutes": lease_minutes}
     conn.execute(
-        insert(AuditEvent),
-        [
-            {
-                "at": now,
-                "actor_id": user_id,
-                "item_id": i,
-                "event": "claim",
-                "detail": {"lease_minutes": lease_minutes},
-            }
-            for i in ids
-        ],
+        _AUDIT,
+        [{"at": now, "actor_id": user_id, "item_id": i, "event": "claim", "detail": detail} for i in ids],
     )
 
 
@@ -669,7 +702,7 @@ class DecideResult:
 
 
 def _active_user(conn: Connection, user_id: int) -> Any:
-    user = conn.execute(select(User.id, User.role, User.active).where(User.id == user_id)).first()
+    user = conn.execute(_ACTIVE_USER, {"uid": user_id}).first()
     if user is None or not user.active:
         raise Forbidden(f"user {user_id} does not exist or is deactivated")
     return user
@@ -684,24 +717,21 @@ def _insert_decision(
     model_version: str,
     now: datetime,
 ) -> int:
-    return conn.execute(
-        insert(Decision)
-        .values(
-            item_id=item_id,
-            reviewer_id=user_id,
-            kind=kind,
-            action=d.action,
-            pasal_280=list(d.pasal_280),
-            hs_target=d.hs_target,
-            hs_category=d.hs_category,
-            hs_strength=d.hs_strength,
-            note=d.note,
-            model_version=model_version,
-            created_at=now,
-            **{k: d.labels[k] for k in LABEL_KEYS},
-        )
-        .returning(Decision.id)
-    ).scalar_one()
+    row = {
+        "item_id": item_id,
+        "reviewer_id": user_id,
+        "kind": kind,
+        "action": d.action,
+        "pasal_280": list(d.pasal_280),
+        "hs_target": d.hs_target,
+        "hs_category": d.hs_category,
+        "hs_strength": d.hs_strength,
+        "note": d.note,
+        "model_version": model_version,
+        "created_at": now,
+        **{k: d.labels[k] for k in LABEL_KEYS},
+    }
+    return conn.execute(_INSERT_DECISION, row).scalar_one()
 
 
 def decide(
@@ -717,18 +747,7 @@ def decide(
     now = now or utcnow()
     with write_transaction(engine) as conn:
         _active_user(conn, user_id)
-        item = conn.execute(
-            select(
-                Item.id,
-                Item.status,
-                Item.claimed_by,
-                Item.model_version,
-                Item.review_count,
-                Item.required_reviews,
-            )
-            .where(Item.id == item_id)
-            .with_for_update()
-        ).first()
+        item = conn.execute(_LOCK_FOR_DECIDE, {"item": item_id}).first()
         if item is None:
             raise NotFound(f"item {item_id} does not exist")
         if item.status != CLAIMED or item.claimed_by != user_id:
@@ -749,12 +768,7 @@ def decide(
             status = PENDING
             values["first_reviewer_id"] = user_id
         elif item.required_reviews >= 2:
-            first = conn.execute(
-                select(*(getattr(Decision, k) for k in LABEL_KEYS))
-                .where(Decision.item_id == item_id, Decision.kind == "review", Decision.id != decision_id)
-                .order_by(Decision.id)
-                .limit(1)
-            ).first()
+            first = conn.execute(_FIRST_REVIEW, {"item": item_id, "decision": decision_id}).first()
             agree = first is not None and all(getattr(first, k) == d.labels[k] for k in LABEL_KEYS)
             status, reason = (DECIDED, None) if agree else (ESCALATED, "disagreement")
         else:
@@ -764,7 +778,7 @@ def decide(
         if status == DECIDED:
             values["final_decision_id"] = decision_id
             values["decided_at"] = now
-        conn.execute(update(Item).where(Item.id == item_id).values(**values))
+        conn.execute(_UPDATE_ITEM, {"item_key": item_id, **values})
         _audit(
             conn,
             user_id,
