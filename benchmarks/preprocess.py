@@ -168,12 +168,16 @@ def main() -> int:
 
     step = max(1, len(distinct) // args.per_post_sample)
     subsample = distinct[::step][: args.per_post_sample]
-    cpu, wall = cpu_timed(lambda: [StemmerFactory().create_stemmer().stem(tutorial_clean(p)) for p in subsample])
+    cpu, wall = cpu_timed(
+        lambda: [StemmerFactory().create_stemmer().stem(tutorial_clean(p)) for p in subsample]
+    )
     per_post = len(subsample) / cpu
     results["(b) stemmer per post*"] = {"all": per_post, "cold": per_post, "warm": per_post,
                                          "wall": len(subsample) / wall}  # fmt: skip
 
-    header = f"{'pipeline':<26}{'posts/s/core':>14}{'cold pass':>12}{'repeats':>12}{'vs (a)':>9}{'vs (b)':>10}"
+    header = (
+        f"{'pipeline':<26}{'posts/s/core':>14}{'cold pass':>12}{'repeats':>12}{'vs (a)':>9}{'vs (b)':>10}"
+    )
     print(header)
     print("-" * len(header))
     base_a = results["(a) tutorial PySastrawi"]["all"]
@@ -214,8 +218,12 @@ def main() -> int:
                 if len(examples[reason]) < 8:
                     examples[reason].add(f"{token}: {b}->{a}")
     print(f"\nstems vs plain Sastrawi over {words:,} words of {len(distinct):,} distinct posts:")
-    print(f"  differences due to protected words:      {diffs['protected']:,}  e.g. {sorted(examples['protected'])[:6]}")
-    print(f"  differences due to over-stemming fixes:  {diffs['exception']:,}  e.g. {sorted(examples['exception'])[:6]}")
+    print(
+        f"  differences due to protected words:      {diffs['protected']:,}  e.g. {sorted(examples['protected'])[:6]}"
+    )
+    print(
+        f"  differences due to over-stemming fixes:  {diffs['exception']:,}  e.g. {sorted(examples['exception'])[:6]}"
+    )
     print(f"  other differences (must be 0):           {diffs['other']:,}  {sorted(examples['other'])[:6]}")
     return 1 if diffs["other"] else 0
 

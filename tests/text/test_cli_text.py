@@ -14,7 +14,9 @@ def test_normalise_and_classic() -> None:
     result = runner.invoke(app, ["text", "normalise", "Dasar K4DRUNNN yg gk tau #KadrunLaknat"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "dasar kadrun yang tidak tahu kadrun laknat"
-    result = runner.invoke(app, ["text", "normalise", "--pipeline", "classic"], input="mereka yg mendukung pemilu\n")
+    result = runner.invoke(
+        app, ["text", "normalise", "--pipeline", "classic"], input="mereka yg mendukung pemilu\n"
+    )
     assert result.output.strip() == "mereka dukung pemilu"
 
 

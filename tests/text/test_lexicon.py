@@ -64,7 +64,9 @@ def test_no_false_matches_inside_ordinary_words() -> None:
 
 
 def test_offsets_survive_length_changing_unicode() -> None:
-    prefix = "ﬁ\u200b😂\U0001f468\u200d\U0001f469 e\u0301 "  # ligature, zero-width, emoji ZWJ, combining accent
+    prefix = (
+        "ﬁ\u200b😂\U0001f468\u200d\U0001f469 e\u0301 "  # ligature, zero-width, emoji ZWJ, combining accent
+    )
     text = prefix + "k\u200ba\u200bd\u200br\u200bu\u200bn itu"
     (span,) = find_spans(text)
     assert span.start == len(prefix)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-import pantau.text as text
+from pantau import text
 from pantau.text import PIPELINES, PREPROCESSING_VERSION, preprocess, preprocessing_version
 
 

@@ -18,8 +18,12 @@ def _posts(posts: list[str]) -> list[str]:
 @app.command()
 def normalise(
     ctx: typer.Context,
-    posts: Annotated[list[str] | None, typer.Argument(help="Posts; read from stdin (one per line) when absent.")] = None,
-    pipeline: Annotated[str | None, typer.Option(help="transformer | classic (default: text.pipeline).")] = None,
+    posts: Annotated[
+        list[str] | None, typer.Argument(help="Posts; read from stdin (one per line) when absent.")
+    ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option(help="transformer | classic (default: text.pipeline).")
+    ] = None,
 ) -> None:
     """Print each post as the chosen pipeline sees it (settings from params.yaml: lowercase, slang, kamusalay)."""
     from pantau.cli import settings_from
@@ -42,7 +46,9 @@ def normalise(
 
 @app.command()
 def spans(
-    posts: Annotated[list[str] | None, typer.Argument(help="Posts; read from stdin (one per line) when absent.")] = None,
+    posts: Annotated[
+        list[str] | None, typer.Argument(help="Posts; read from stdin (one per line) when absent.")
+    ] = None,
 ) -> None:
     """Print the divisive-term spans of each post as one JSON object per line (offsets into the post)."""
     from dataclasses import asdict
@@ -50,4 +56,6 @@ def spans(
     from pantau.text import find_spans
 
     for post in _posts(posts or []):
-        typer.echo(json.dumps({"text": post, "spans": [asdict(s) for s in find_spans(post)]}, ensure_ascii=False))
+        typer.echo(
+            json.dumps({"text": post, "spans": [asdict(s) for s in find_spans(post)]}, ensure_ascii=False)
+        )

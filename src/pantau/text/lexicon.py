@@ -31,7 +31,10 @@ _LETTER_CLASS: dict[str, str] = {
 _SPACED_SEP = r"[\s.\-_*/,|]{1,3}"
 _WORD_SEP = r"[\s.\-_#]*"
 _LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
-_CHAR_TRANSLATE = {**dict.fromkeys(map(ord, _DELETE + "\u200d")), **{ord(k): v for k, v in _CONFUSABLES.items()}}
+_CHAR_TRANSLATE = {
+    **dict.fromkeys(map(ord, _DELETE + "\u200d")),
+    **{ord(k): v for k, v in _CONFUSABLES.items()},
+}
 
 
 @dataclass(frozen=True)
@@ -76,14 +79,18 @@ def _variant_patterns(variant: str) -> list[str]:
     words = [w for w in re.split(r"[\s\-]+", variant.lower()) if w]
     letters = "".join(words)
     n = len(letters)
-    compact = _WORD_SEP.join("".join(_compact_letter(c, i == len(w) - 1) for i, c in enumerate(w)) for w in words)
+    compact = _WORD_SEP.join(
+        "".join(_compact_letter(c, i == len(w) - 1) for i, c in enumerate(w)) for w in words
+    )
     left = r"(?<![^\W\d_])" if n <= 5 else ""
     right = r"(?:nya|lah|kah|mu|ku|kan|an|in|er|ers|s)?(?![^\W\d_])" if n <= 5 else ""
     spaced = _SPACED_SEP.join(_char_class(c) for c in letters)
     return [f"{left}{compact}{right}", rf"(?<![^\W_]){spaced}(?![^\W_])"]
 
 
-_SIG_TRANSLATE = str.maketrans({"5": "s", "$": "s", "7": "t", "+": "t", "9": "g", "6": "g", "8": "b", "2": "z"})
+_SIG_TRANSLATE = str.maketrans(
+    {"5": "s", "$": "s", "7": "t", "+": "t", "9": "g", "6": "g", "8": "b", "2": "z"}
+)
 _NON_CONSONANT = re.compile(r"[^bcdfghjklmnpqrstvwxyz]+")
 _REPEAT = re.compile(r"(.)\1+")
 
@@ -111,8 +118,14 @@ class Lexicon:
         self.category_glosses: dict[str, dict[str, str]] = {k: dict(v or {}) for k, v in categories.items()}
         parsed: list[Term] = []
         for i, entry in enumerate(terms):
-            if not isinstance(entry, dict) or not entry.get("term") or entry.get("category") not in categories:
-                raise ValueError(f"lexicon term #{i} needs 'term' and a 'category' from {self.categories}: {entry!r}")
+            if (
+                not isinstance(entry, dict)
+                or not entry.get("term")
+                or entry.get("category") not in categories
+            ):
+                raise ValueError(
+                    f"lexicon term #{i} needs 'term' and a 'category' from {self.categories}: {entry!r}"
+                )
             variants = tuple(dict.fromkeys(str(v) for v in [entry["term"], *entry.get("variants", [])]))
             parsed.append(
                 Term(
@@ -135,7 +148,7 @@ class Lexicon:
         self._category_index = {c: i for i, c in enumerate(self.categories)}
 
     def find_spans(self, text: str) -> list[Span]:
-        """All non-overlapping lexicon matches, leftmost (then longest) first, as spans of the original ``text``."""
+        """Non-overlapping lexicon matches (the longest where they overlap) as spans of the original ``text``."""
         if not isinstance(text, str):
             raise TypeError(f"find_spans() expects str, got {type(text).__name__}")
         skeleton, index = _skeleton(text)
@@ -143,16 +156,21 @@ class Lexicon:
         found: list[tuple[int, int, Term]] = []
         for term, pattern, sigs in self._matchers:
             if any(s in sig for s in sigs):
-                found.extend((m.start(), m.end(), term) for m in pattern.finditer(skeleton) if m.end() > m.start())
+                found.extend(
+                    (m.start(), m.end(), term) for m in pattern.finditer(skeleton) if m.end() > m.start()
+                )
         if not found:
             return []
-        found.sort(key=lambda f: (f[0], -f[1]))
-        spans: list[Span] = []
-        last_end = -1
+        # longest match first, then leftmost: "antek aseng" beats the "aseng" inside it, and
+        # "4 s e n g k u n i" is sengkuni, not a spaced-out "aseng" followed by letters
+        found.sort(key=lambda f: (f[0] - f[1], f[0]))
+        chosen: list[tuple[int, int, Term]] = []
         for start, end, term in found:
-            if start < last_end:
-                continue  # overlaps a longer or earlier match (e.g. "aseng" inside "antek aseng")
-            last_end = end
+            if all(end <= s or start >= e for s, e, _ in chosen):
+                chosen.append((start, end, term))
+        chosen.sort(key=lambda f: f[0])
+        spans: list[Span] = []
+        for start, end, term in chosen:
             if index is not None:
                 start, end = index[start], index[end - 1] + 1
             spans.append(Span(start, end, term.term, term.category, text[start:end]))

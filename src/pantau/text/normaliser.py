@@ -143,7 +143,9 @@ class Normaliser:
     :func:`pantau.text.slang.build_slang_map`, e.g. core + kamusalay); protected words are never rewritten.
     """
 
-    def __init__(self, *, lowercase: bool = True, slang: bool = True, slang_map: Mapping[str, str] | None = None):
+    def __init__(
+        self, *, lowercase: bool = True, slang: bool = True, slang_map: Mapping[str, str] | None = None
+    ):
         from pantau.text.slang import build_slang_map
 
         self.lowercase = lowercase
@@ -206,7 +208,9 @@ class Normaliser:
         """A dictionary word (Sastrawi roots, slang, lexicon, stopwords, protected) or a root with affixes."""
         hit = self._known_memo.get(word)
         if hit is None:
-            hit = len(word) >= 2 and (word in self._known or word in self.slang or _affixed_root(word, self._known))
+            hit = len(word) >= 2 and (
+                word in self._known or word in self.slang or _affixed_root(word, self._known)
+            )
             if len(self._known_memo) >= _MEMO_LIMIT:
                 self._known_memo.clear()
             self._known_memo[word] = hit
@@ -323,10 +327,12 @@ class Normaliser:
                 prev = best[start]
                 if prev is None:
                     continue
+                current = best[end]
+                if current is not None and current[0] <= prev[0] + 1:
+                    continue
                 piece = low[start:end]
                 if piece.isdigit() or (len(piece) >= 2 and self._segment_word(piece)):
-                    if best[end] is None or prev[0] + 1 < best[end][0]:  # type: ignore[index]
-                        best[end] = (prev[0] + 1, start)
+                    best[end] = (prev[0] + 1, start)
         if best[n] is None:
             return [part]
         pieces, end = [], n

@@ -22,7 +22,9 @@ PIPELINES: tuple[str, ...] = tuple(PREPROCESSING_VERSION)
 
 def _check_pipeline(pipeline: str) -> None:
     if pipeline not in PREPROCESSING_VERSION:
-        raise ValueError(f"unknown preprocessing pipeline {pipeline!r}; valid pipelines: {', '.join(PIPELINES)}")
+        raise ValueError(
+            f"unknown preprocessing pipeline {pipeline!r}; valid pipelines: {', '.join(PIPELINES)}"
+        )
 
 
 @functools.cache
@@ -31,10 +33,14 @@ def _kamusalay_normaliser(path: str, lowercase: bool) -> Normaliser:
     from pantau.text.slang import build_slang_map, load_kamusalay
 
     # our core entries win over kamusalay's where both define a word
-    return Normaliser(lowercase=lowercase, slang_map=build_slang_map(load_kamusalay(path), resources.core_slang()))
+    return Normaliser(
+        lowercase=lowercase, slang_map=build_slang_map(load_kamusalay(path), resources.core_slang())
+    )
 
 
-def get_normaliser(*, lowercase: bool = True, slang: bool = True, kamusalay_path: str | Path | None = None) -> Normaliser:
+def get_normaliser(
+    *, lowercase: bool = True, slang: bool = True, kamusalay_path: str | Path | None = None
+) -> Normaliser:
     """The shared normaliser for these settings (kamusalay entries added to the core slang when a path is given)."""
     if kamusalay_path is not None and slang:
         return _kamusalay_normaliser(str(Path(kamusalay_path).resolve()), lowercase)

@@ -60,7 +60,9 @@ def stem_word(word: str) -> str:
 _DIGIT = re.compile(r"[0-9]")
 # Every Sastrawi prefix rule is anchored at one of these word starts (di/ke/se, me-, pe-, be-, te-, ku-,
 # kau-, and the CS infix rules C+el/em/er/in+V); every suffix rule at one of these endings.
-_SASTRAWI_PREFIX = re.compile(r"(?:me|pe|be|te|ku|kau|di|ke|se)|[bcdfghjklmnpqrstvwxyz](?:el|em|er|in)[aiueo]")
+_SASTRAWI_PREFIX = re.compile(
+    r"(?:me|pe|be|te|ku|kau|di|ke|se)|[bcdfghjklmnpqrstvwxyz](?:el|em|er|in)[aiueo]"
+)
 _SASTRAWI_SUFFIX = re.compile(r"(?:lah|kah|tah|pun|ku|mu|nya|is|isme|isasi|i|kan|an)$")
 
 
