@@ -90,6 +90,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 training rows, 1 epoch")
     parser.add_argument("--skip-e5", action="store_true", help="baselines only")
     parser.add_argument("--mixed", action="store_true", help="also train on both corpora at once")
+    parser.add_argument("--plans", default="ibrohim,sample,mixed",
+                        help="comma-separated subset of ibrohim, sample, mixed (mixed needs --mixed)")
     parser.add_argument("--epochs", type=float, default=3.0)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -125,6 +127,8 @@ def main() -> None:
     if args.mixed:
         plans["mixed"] = (splits["train"], splits["val"],
                           {"ibrohim-test": sets["ibrohim2019"]["test"], "sample-test": sets["sample"]["test"]})
+    wanted = {p.strip() for p in args.plans.split(",")}
+    plans = {k: v for k, v in plans.items() if k in wanted}
     kinds = ["baseline"] + ([] if args.skip_e5 else ["transformer"])
     rows, speed, results = [], [], {}
     for plan, (train, val, evals) in plans.items():
@@ -150,7 +154,10 @@ def main() -> None:
                     row[label] = m["f1"] if label in trained else None
                 scored = [row[label] for label in trained if row.get(label) is not None]
                 row["macro_f1"] = sum(scored) / len(scored) if scored else None
-                row["mention_literal_flagged"] = ev.slices.get("mention_literal", {}).get("divisive_label_flag_rate")
+                row["mention_literal_flagged"] = (
+                    ev.slices.get("mention_literal", {}).get("divisive_label_flag_rate")
+                    if "divisive_label" in trained else None
+                )
                 rows.append(row)
                 results[f"{name}/{eval_name}"] = {"metrics": ev.metrics, "mention_literal": ev.slices.get("mention_literal")}
     table = pd.DataFrame(rows)
