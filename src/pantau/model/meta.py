@@ -3,6 +3,14 @@
 A model folder is a Hugging Face folder (or a baseline's ``baseline.joblib``) plus this file, so the
 label order, thresholds, calibration, base model, preprocessing version and training-data fingerprint
 travel with the weights and scoring cannot mix them up.
+
+Transformer folders (written by :mod:`pantau.model.train`): the encoder saved with ``save_pretrained``
+(``AutoModel.from_pretrained(folder)``) and its fast tokenizer; ``head.safetensors`` with ``weight`` [L, H]
+and ``bias`` [L] applied to the mean of the last hidden states over non-padding tokens (``pooling:
+"mean"``); probabilities are ``sigmoid(logit / temperatures[label])``, flagged at ``thresholds[label]``.
+Baseline folders (:mod:`pantau.model.baseline`): ``baseline.joblib`` whose ``predict_proba`` takes texts
+already put through ``preprocessing`` and returns uncalibrated probabilities; the same temperatures apply
+to their log-odds. Both carry a model card (``README.md``).
 """
 
 from __future__ import annotations
