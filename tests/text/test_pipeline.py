@@ -45,3 +45,16 @@ def test_preprocessing_version_records_options(tmp_path: Path) -> None:
     assert preprocess(["gw gk"], kamusalay_path=kamus) == ["gue tidak"]
     with pytest.raises(ValueError):
         preprocessing_version("nope")
+
+
+def test_classic_chunk_memo_equals_stemming_the_normalised_post() -> None:
+    from pantau.text import normalise, stem_tokens
+
+    posts = [
+        "Dasar k4drun!! mereka yg mendukung pemilu di Bali",
+        "k a d r u n #KadrunLaknat teman2",
+        "yang dan di",
+    ]
+    for _ in range(2):  # second round comes from the memo
+        for post, out in zip(posts, preprocess(posts, "classic"), strict=True):
+            assert out == " ".join(stem_tokens(normalise(post)))

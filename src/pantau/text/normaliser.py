@@ -189,6 +189,13 @@ class Normaliser:
     # -- public -------------------------------------------------------------------------------------------
     def normalise(self, text: str) -> str:
         """Normalise one post (see the module docstring for the steps)."""
+        get = self._chunks.get
+        out = [get(c) or self._chunk(c) for c in self.chunks(text)]
+        return " ".join(filter(None, out))
+
+    def chunks(self, text: str) -> list[str]:
+        """Steps 1-2 on the whole post, then its whitespace-separated chunks (each one goes to
+        :meth:`normalise_chunk`; joining their non-empty results with spaces is :meth:`normalise`)."""
         if not isinstance(text, str):
             raise TypeError(f"normalise() expects str, got {type(text).__name__}")
         s = _CONTROL.sub(" ", text)
@@ -198,10 +205,11 @@ class Normaliser:
         s = _placeholders(s)
         if _SPACED.search(s):
             s = _SPACED.sub(self._join_spaced, s)
-        memo = self._chunks
-        get = memo.get
-        out = [get(c) or self._chunk(c) for c in s.split()]
-        return " ".join(filter(None, out))
+        return s.split()
+
+    def normalise_chunk(self, chunk: str) -> str:
+        """Step 3-4 for one chunk from :meth:`chunks` (memoised; may return "" or several words)."""
+        return self._chunks.get(chunk) or self._chunk(chunk)
 
     # -- known words --------------------------------------------------------------------------------------
     def is_known(self, word: str) -> bool:
