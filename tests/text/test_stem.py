@@ -110,6 +110,9 @@ def test_shortcuts_agree_with_sastrawi() -> None:
     assert roots == set(plain.delegatedStemmer.dictionary.words)  # the same dictionary Sastrawi consults
     assert not any(ch.isdigit() for root in roots for ch in root)
     sample = sorted(roots)[::50] + ["k4drun", "2019", "di2", "me3nang", "ber4ni", "kan1", "teman2an", "se7"]
+    sample += ["teman-teman", "berbalas-balasan", "meniru-nirukan", "malaikat-malaikat-nya", "anak-anaknya",
+               "kata-nya", "orang-orang-an", "-abc", "abc-", "a-b-c", "bolak-balik", "sayur-mayur", "2-2",
+               "kekanak-kanakan", "sebaik-baiknya", "buku-buku-mu", "huru-hara", "tiba-tiba", "x--y"]  # fmt: skip
     for word in sample:
         assert _stem_plain(word) == plain.stem(word), word
 

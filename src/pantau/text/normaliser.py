@@ -395,7 +395,7 @@ def _placeholders(s: str) -> str:
         s = _URL_MASKS.sub(f" {URL_TOKEN} ", s)
     if "@" in s:
         s = _EMAIL.sub(f" {EMAIL_TOKEN} ", s)
-    if "://" in s or "www." in s or _DOMAIN_HINT.search(s):
+    if "." in s and ("://" in s or "www." in s or _DOMAIN_HINT.search(s)):
         s = _URL.sub(f" {URL_TOKEN} ", s)
     if "@" in s:
         s = _MENTION.sub(f" {USER_TOKEN} ", s)
