@@ -194,16 +194,30 @@ def _now() -> str:
 # -- run bookkeeping --------------------------------------------------------------------------------
 
 
-def fingerprint(inputs: Sequence[Path], model_folder: Path, classifier: Any, options: ScoreOptions) -> dict[str, Any]:
+def model_identity(meta: Any, options: ScoreOptions) -> dict[str, Any]:
+    """The model identity a run records, from the folder's meta (no weights loaded)."""
+    return {
+        "model_name": meta.name,
+        "model_version": meta.version,
+        "run_id": meta.run_id,
+        "preprocessing": meta.preprocessing,
+        "kind": meta.kind,
+        "precision": options.precision,
+        "max_length": int(options.max_length or meta.max_length),
+        "stride": options.stride,
+        "created_at": meta.created_at,
+    }
+
+
+def fingerprint(inputs: Sequence[Path], model_folder: Path, meta: Any, options: ScoreOptions) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
     files = []
     for path in inputs:
         stat = path.stat()
         files.append({"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
-    ident = classifier.describe()
     return {
         "inputs": files,
-        "model": {"folder": str(model_folder.resolve()), **ident, "created_at": classifier.meta.created_at},
+        "model": {"folder": str(model_folder.resolve()), **model_identity(meta, options)},
         "text_column": options.text_column,
         "id_column": options.id_column,
         "chunk_rows": options.chunk_rows,
@@ -310,7 +324,7 @@ def score_files(
     find_spans = span_finder()
     enqueue = _enqueuer(options.queue_url) if options.queue_url else None
     out = Path(out_dir)
-    fp = fingerprint(paths, folder, clf, options)
+    fp = fingerprint(paths, folder, clf.meta, options)
     state = _prepare_out(out, fp, paths, options.resume)
     if state is None:
         log.info("%s already holds this finished run; nothing to do", out)

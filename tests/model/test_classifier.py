@@ -79,8 +79,12 @@ def test_long_post_is_read_whole_in_overlapping_windows(clf: Classifier) -> None
         stitched.extend(body if i == 0 else body[clf.stride :])
     assert stitched == tokens
     # The post's probability is the max over its windows, each scored as its own batch.
-    per_window = np.vstack([1 / (1 + np.exp(-backend.window_logits(type(windows)([w], np.zeros(1, dtype=np.int64)))))
-                            for w in windows.ids])
+    per_window = np.vstack(
+        [
+            1 / (1 + np.exp(-backend.window_logits(type(windows)([w], np.zeros(1, dtype=np.int64)))))
+            for w in windows.ids
+        ]
+    )
     scored = clf.score([long_text])[0]
     assert scored["windows"] == expected
     np.testing.assert_allclose(clf.predict_proba([long_text])[0], per_window.max(axis=0), atol=1e-5)
@@ -112,16 +116,29 @@ def test_temperatures_divide_the_logits(tmp_path: Path) -> None:
     np.testing.assert_allclose(p2[:, others], p1[:, others], atol=1e-6)
 
 
-def test_int8_quantises_linear_layers_and_stays_close(tiny_model: Path, clf: Classifier) -> None:
-    q = Classifier.load(tiny_model, precision="int8", stride=4)
-    from torch.ao.nn.quantized.dynamic import Linear as DynamicLinear
+def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(tiny_model: Path, clf: Classifier,
+                                                                tmp_path: Path) -> None:
+    import onnx
 
-    modules = list(q._backend.model.modules())
-    # 2 layers × 6 Linear (q, k, v, attention out, intermediate, output) + pooler + head.
-    assert sum(isinstance(m, DynamicLinear) for m in modules) == 14
-    assert not any(type(m) is torch.nn.Linear for m in modules)
+    q = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path)
+    (cached,) = list(tmp_path.glob("*.int8.onnx"))
+    graph = onnx.load(str(cached)).graph
+    ops = [n.op_type for n in graph.node]
+    # 2 layers × 5 projections in int8; the feed-forward output (2) and the head stay fp32 MatMuls.
+    assert ops.count("MatMulInteger") == 10
+    plain = [n for n in graph.node if n.op_type == "MatMul"
+             and any(i.name in n.input and len(i.dims) == 2 for i in graph.initializer)]
+    assert len(plain) == 3
     diff = np.abs(q.predict_proba(TEXTS) - clf.predict_proba(TEXTS)).max()
     assert diff < 0.05
+    # Padding is masked in the exported graph: batched (padded) and one-by-one results agree.
+    one_by_one = np.vstack([q.predict_proba([t]) for t in TEXTS])
+    assert np.abs(q.predict_proba(TEXTS) - one_by_one).max() < 0.02
+    # A second load reuses the cached file instead of quantising again.
+    mtime = cached.stat().st_mtime_ns
+    again = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path)
+    assert cached.stat().st_mtime_ns == mtime
+    np.testing.assert_allclose(again.predict_proba(TEXTS), q.predict_proba(TEXTS), atol=1e-6)
 
 
 def test_head_is_mean_pooling_plus_linear(tiny_model: Path, clf: Classifier) -> None:
@@ -143,8 +160,16 @@ def test_baseline_kind_uses_the_saved_object(tmp_path: Path) -> None:
     folder = tmp_path / "baseline"
     folder.mkdir()
     joblib.dump(KeywordBaseline(), folder / "baseline.joblib")
-    save_meta(folder, ModelMeta(labels=LABEL_KEYS, thresholds={k: 0.5 for k in LABEL_KEYS}, kind="baseline",
-                                preprocessing="none", version="b1"))
+    save_meta(
+        folder,
+        ModelMeta(
+            labels=LABEL_KEYS,
+            thresholds={k: 0.5 for k in LABEL_KEYS},
+            kind="baseline",
+            preprocessing="none",
+            version="b1",
+        ),
+    )
     clf = Classifier.load(folder)
     probs = clf.predict_proba(["dasar cebong", "selamat pagi"])
     np.testing.assert_allclose(probs[0], [0.9, 0.1, 0.9, 0.1], atol=1e-6)
@@ -198,5 +223,8 @@ def test_risk_maps_each_threshold_to_one_half() -> None:
 def test_meta_roundtrip_is_what_the_classifier_reports(tiny_model: Path, clf: Classifier) -> None:
     meta = json.loads((tiny_model / META_FILE).read_text())
     ident = clf.describe()
-    assert (ident["model_name"], ident["model_version"], ident["run_id"]) == (meta["name"], meta["version"],
-                                                                              meta["run_id"])
+    assert (ident["model_name"], ident["model_version"], ident["run_id"]) == (
+        meta["name"],
+        meta["version"],
+        meta["run_id"],
+    )

@@ -16,7 +16,7 @@ How a transformer model folder is scored
   offence). The number of windows per post is reported by :meth:`Classifier.score`.
 * Speed: all windows of one call are sorted by length and batched (``batch_size`` windows), each batch
   padded only to its own longest window, run under ``torch.inference_mode`` with the configured thread
-  count. ``precision="int8"`` applies dynamic int8 quantisation to every ``nn.Linear`` (encoder and head).
+  count. ``precision="int8"`` runs a dynamically quantised ONNX Runtime copy (:mod:`pantau.model.int8`).
 * Head: mean pooling of the encoder's last hidden state over real (non-padding) tokens, then a linear
   layer (``head.safetensors``: ``weight`` [L, H], ``bias`` [L]) to one logit per label.
 * Calibration: ``p = sigmoid(logit / T_label)`` with ``meta.temperatures`` (missing label → T = 1).
@@ -113,7 +113,8 @@ class _Windows:
 class _TransformerBackend:
     """Encoder + mean pooling + linear head, scored over overlapping windows."""
 
-    def __init__(self, folder: Path, meta: ModelMeta, precision: str, batch_size: int, max_length: int, stride: int):
+    def __init__(self, folder: Path, meta: ModelMeta, precision: str, batch_size: int, max_length: int, stride: int,
+                 threads: int = 0, cache_dir: Path | None = None):
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
@@ -132,7 +133,11 @@ class _TransformerBackend:
                 "it is how many tokens consecutive windows share"
             )
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        encoder = AutoModel.from_pretrained(folder)
+        try:
+            # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
+            encoder = AutoModel.from_pretrained(folder, add_pooling_layer=False)
+        except TypeError:
+            encoder = AutoModel.from_pretrained(folder)
         limit = getattr(encoder.config, "max_position_embeddings", None)
         if limit is not None and max_length > limit:
             raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
@@ -154,9 +159,12 @@ class _TransformerBackend:
             head.weight.copy_(weight.float())
             head.bias.copy_(bias.float())
         model = MeanPoolClassifier(encoder.float().eval(), head.eval())
+        self.model: Any = model
         if precision == "int8":
-            model = _quantize(model)
-        self.model = model
+            from pantau.model.int8 import load_int8
+
+            self.model = load_int8(model, folder, num_labels=len(meta.labels), threads=threads, cache_dir=cache_dir,
+                                   intermediate_size=getattr(encoder.config, "intermediate_size", None))
 
     def windows(self, texts: list[str]) -> _Windows:
         """Cut every text into overlapping windows covering all of its tokens."""
@@ -239,19 +247,6 @@ class MeanPoolClassifier(torch.nn.Module):
         return self.head(pooled)
 
 
-def _quantize(model: torch.nn.Module) -> torch.nn.Module:
-    import warnings
-
-    from torch.ao.quantization import quantize_dynamic
-
-    with warnings.catch_warnings():
-        # torch marks quantized tensors as deprecated; dynamic int8 Linear still runs (checked in tests).
-        warnings.simplefilter("ignore")
-        q = quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-    q.num_labels = model.num_labels
-    return q
-
-
 class Classifier:
     """A loaded model: ``predict_proba`` → calibrated probabilities, ``predict`` → flags, ``score`` → dicts."""
 
@@ -281,8 +276,13 @@ class Classifier:
         batch_size: int = 32,
         max_length: int | None = None,
         stride: int = 64,
+        cache_dir: str | Path | None = None,
     ) -> Classifier:
-        """Load a model folder or ``models:/name@alias`` once; ``threads=0`` keeps torch's default (all cores)."""
+        """Load a model folder or ``models:/name@alias`` once; ``threads=0`` keeps torch's default (all cores).
+
+        ``precision="int8"`` runs an ONNX Runtime int8 copy of the model (see :mod:`pantau.model.int8`),
+        built on first use and cached in ``cache_dir`` (default ``~/.cache/pantau/int8``).
+        """
         if precision not in PRECISIONS:
             raise ClassifierError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         if batch_size < 1:
@@ -300,7 +300,8 @@ class Classifier:
         if meta.kind == "baseline":
             backend = _BaselineBackend(folder, meta)
         else:
-            backend = _TransformerBackend(folder, meta, precision, batch_size, length, stride)
+            backend = _TransformerBackend(folder, meta, precision, batch_size, length, stride, threads,
+                                          Path(cache_dir) if cache_dir is not None else None)
         return cls(meta, backend, folder=folder, precision=precision, max_length=length, stride=stride,
                    batch_size=batch_size)
 

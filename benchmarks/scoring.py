@@ -1,0 +1,309 @@
+"""Scoring benchmarks, measured side by side in one run (issue 6).
+
+``speed``: the same model and the same real posts (Ibrohim 2019 tweets + IndoNLU SmSA comments from
+``../shared/data``), scored by
+
+* pantau's ``Classifier`` in fp32 and in int8 (dynamic quantisation of every Linear layer), and
+* transformers ``pipeline("text-classification")`` with default settings (one post per forward pass)
+  and with ``batch_size=32``.
+
+pipeline() cannot load a pantau folder (mean pooling + linear head is not a transformers head class),
+so the benchmark wraps the *same* encoder weights and the *same* head in a ``PreTrainedModel``
+(``MeanPoolForSequenceClassification``: mean of the last hidden states over real tokens → Linear) with
+the per-label temperatures folded into the head (``W/T``, ``b/T``), ``problem_type =
+multi_label_classification`` (so pipeline applies a sigmoid) and ``top_k=None`` (all labels). So the
+compared outputs are the same calibrated probabilities; only the inference code differs. Probability
+equality is checked on posts that fit in one window (pipeline reads a longer post in one pass, pantau in
+overlapping windows). If the model has a preprocessing pipeline, pipeline() gets texts preprocessed
+before timing starts while the Classifier's time includes preprocessing. Without ``--model`` the
+benchmark builds an e5-small-sized model with a random head from the imported base
+(``pantau base import-e5 DIR``); speed does not depend on training.
+
+``memory``: peak RSS of ``pantau score`` subprocesses (tiny model with the real e5 tokenizer) on 10k
+and 1M posts; the target is peak(1M) ≤ 1.5 × peak(10k).
+
+    nice python benchmarks/scoring.py speed --base models/base/e5-small [--model models/pantau-classifier]
+    nice python benchmarks/scoring.py memory --base models/base/e5-small --sizes 10000 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+LABELS = ("hate_speech", "abusive", "divisive_label", "incitement")
+
+
+# -- data ------------------------------------------------------------------------------------------
+
+
+def real_posts(n: int, seed: int = 13) -> list[str]:
+    """``n`` real posts: half Ibrohim 2019 tweets, half IndoNLU SmSA texts, read by pantau's reader."""
+    from pantau.io import read_all
+
+    ibrohim = SHARED / "ibrohim2019" / "re_dataset.csv"
+    smsa = SHARED / "indonlu" / "smsa" / "train_preprocess.tsv"
+    if not ibrohim.exists() or not smsa.exists():
+        raise SystemExit(f"real data not found under {SHARED}")
+    tweets, _ = read_all(ibrohim, text_column="Tweet", id_column=None, row_id_prefix="ib")
+    smsa_frame, _ = read_all(smsa, text_column="text", id_column=None, columns=["text", "label"],
+                             format="tsv", row_id_prefix="sm")
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    a = tweets["text"].to_numpy()[rng.permutation(len(tweets))[:half]]
+    b = smsa_frame["text"].to_numpy()[rng.permutation(len(smsa_frame))[: n - half]]
+    posts = [str(x) for x in np.concatenate([a, b])]
+    rng.shuffle(posts)
+    return posts
+
+
+# -- models ----------------------------------------------------------------------------------------
+
+
+def random_head_model(base: Path, out: Path, *, seed: int = 0) -> Path:
+    """A pantau model folder: the base encoder as is + a random head, neutral calibration."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoConfig
+
+    from pantau.model.meta import ModelMeta, save_meta
+
+    out.mkdir(parents=True, exist_ok=True)
+    for item in base.iterdir():
+        if item.is_file() and not (out / item.name).exists():
+            os.symlink(item.resolve(), out / item.name)
+    hidden = AutoConfig.from_pretrained(base).hidden_size
+    g = torch.Generator().manual_seed(seed)
+    # Spread the random probabilities around 0.5, the hardest case for int8-vs-fp32 flag agreement.
+    save_file({"weight": torch.randn(len(LABELS), hidden, generator=g) * 0.5, "bias": torch.zeros(len(LABELS))},
+              str(out / "head.safetensors"))
+    save_meta(out, ModelMeta(labels=LABELS, thresholds={k: 0.5 for k in LABELS}, kind="transformer",
+                             base_model=str(base), preprocessing="none", max_length=128,
+                             name="bench-random-head", version="0"))
+    return out
+
+
+def tiny_model(base: Path, out: Path) -> Path:
+    """A tiny encoder (hidden 32, 2 layers) with the base's real tokenizer: for memory runs."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from pantau.model.meta import ModelMeta, save_meta
+
+    out.mkdir(parents=True, exist_ok=True)
+    tok = AutoTokenizer.from_pretrained(base)
+    tok.save_pretrained(out)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512, pad_token_id=tok.pad_token_id)
+    BertModel(config).save_pretrained(out)
+    save_file({"weight": torch.randn(len(LABELS), 32), "bias": torch.zeros(len(LABELS))}, str(out / "head.safetensors"))
+    save_meta(out, ModelMeta(labels=LABELS, thresholds={k: 0.5 for k in LABELS}, preprocessing="none",
+                             max_length=128, name="bench-tiny", version="0"))
+    return out
+
+
+def pipeline_model(folder: Path) -> Any:
+    """The pantau model as a transformers PreTrainedModel pipeline() accepts (see the module docstring)."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoConfig, AutoModel, PreTrainedModel
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    from pantau.model.meta import load_meta
+
+    meta = load_meta(folder)
+    config = AutoConfig.from_pretrained(folder)
+    config.num_labels = len(meta.labels)
+    config.id2label = dict(enumerate(meta.labels))
+    config.label2id = {k: i for i, k in enumerate(meta.labels)}
+    config.problem_type = "multi_label_classification"
+
+    class MeanPoolForSequenceClassification(PreTrainedModel):
+        config_class = type(config)
+        base_model_prefix = "encoder"
+
+        def __init__(self, cfg: Any):
+            super().__init__(cfg)
+            self.encoder = AutoModel.from_config(cfg)
+            self.classifier = torch.nn.Linear(cfg.hidden_size, cfg.num_labels)
+            self.post_init()
+
+        def forward(self, input_ids: Any = None, attention_mask: Any = None, token_type_ids: Any = None,
+                    **_: Any) -> SequenceClassifierOutput:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+            return SequenceClassifierOutput(logits=self.classifier(pooled))
+
+    model = MeanPoolForSequenceClassification(config)
+    model.encoder.load_state_dict(AutoModel.from_pretrained(folder).state_dict())
+    head = load_file(str(folder / "head.safetensors"))
+    temps = torch.tensor([float(meta.temperatures.get(k, 1.0)) for k in meta.labels])
+    with torch.no_grad():
+        model.classifier.weight.copy_(head["weight"] / temps[:, None])
+        model.classifier.bias.copy_(head["bias"] / temps)
+    return model.eval()
+
+
+def pipeline_probs(outputs: list[list[dict[str, Any]]], labels: tuple[str, ...]) -> np.ndarray:
+    return np.array([[{d["label"]: d["score"] for d in row}[k] for k in labels] for row in outputs])
+
+
+# -- speed -----------------------------------------------------------------------------------------
+
+
+def timed(fn: Any) -> tuple[Any, float]:
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def speed(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+    from transformers import AutoTokenizer, pipeline
+    from transformers.utils import logging as hf_logging
+
+    from pantau.model.classifier import Classifier, preprocess_for
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    work = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
+    folder = Path(args.model) if args.model else random_head_model(Path(args.base), work / "model")
+    posts = real_posts(args.posts)
+    fp32 = Classifier.load(folder, precision="fp32", batch_size=32)
+    int8 = Classifier.load(folder, precision="int8", batch_size=32)
+    pipe_texts = preprocess_for(fp32.meta, posts)
+    pipe = pipeline("text-classification", model=pipeline_model(folder),
+                    tokenizer=AutoTokenizer.from_pretrained(folder), top_k=None)
+    for warm in (lambda: fp32.predict_proba(posts[:64]), lambda: int8.predict_proba(posts[:64]),
+                 lambda: pipe(pipe_texts[:8])):
+        warm()
+    results: dict[str, Any] = {"posts": len(posts), "threads": torch.get_num_threads(), "model": str(folder),
+                               "model_name": fp32.meta.name}
+    (p32, windows), t32 = timed(lambda: fp32._scores(posts))
+    p8, t8 = timed(lambda: int8.predict_proba(posts))
+    o32, tpb = timed(lambda: pipe(pipe_texts, batch_size=32))
+    o1, tp1 = timed(lambda: pipe(pipe_texts))
+    pp32, pp1 = pipeline_probs(o32, fp32.labels), pipeline_probs(o1, fp32.labels)
+    single = windows == 1
+    flags32, flags8 = p32 >= fp32.thresholds, p8 >= int8.thresholds
+    rate = {name: len(posts) / t for name, t in
+            (("pantau_fp32", t32), ("pantau_int8", t8), ("pipeline_bs32", tpb), ("pipeline_default", tp1))}
+    results.update(
+        posts_per_s={k: round(v, 1) for k, v in rate.items()},
+        seconds={"pantau_fp32": t32, "pantau_int8": t8, "pipeline_bs32": tpb, "pipeline_default": tp1},
+        ratios={
+            "int8_vs_pipeline_default": rate["pantau_int8"] / rate["pipeline_default"],
+            "int8_vs_pipeline_bs32": rate["pantau_int8"] / rate["pipeline_bs32"],
+            "fp32_vs_pipeline_bs32": rate["pantau_fp32"] / rate["pipeline_bs32"],
+            "fp32_vs_pipeline_default": rate["pantau_fp32"] / rate["pipeline_default"],
+        },
+        single_window_posts=int(single.sum()),
+        max_abs_diff_fp32_vs_pipeline_default=float(np.abs(p32[single] - pp1[single]).max()),
+        max_abs_diff_fp32_vs_pipeline_bs32=float(np.abs(p32[single] - pp32[single]).max()),
+        int8_flag_agreement=float((flags32 == flags8).mean()),
+        int8_post_agreement=float((flags32 == flags8).all(axis=1).mean()),
+        int8_max_abs_prob_diff=float(np.abs(p32 - p8).max()),
+        positive_flags_fp32=int(flags32.sum()),
+    )
+    results["targets"] = {
+        "int8 >= 5x pipeline default": results["ratios"]["int8_vs_pipeline_default"] >= 5,
+        "int8 >= 3x pipeline bs32": results["ratios"]["int8_vs_pipeline_bs32"] >= 3,
+        "fp32 >= 1.5x pipeline bs32": results["ratios"]["fp32_vs_pipeline_bs32"] >= 1.5,
+        "fp32 == pipeline within 1e-4": results["max_abs_diff_fp32_vs_pipeline_default"] <= 1e-4,
+        "int8 agrees on >= 99% of flags": results["int8_flag_agreement"] >= 0.99,
+    }
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+# -- memory ----------------------------------------------------------------------------------------
+
+
+def write_posts_csv(path: Path, n: int, pool: list[str]) -> None:
+    import csv
+
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text"])
+        for i in range(n):
+            writer.writerow([f"p{i}", pool[i % len(pool)]])
+
+
+def peak_rss_of(cmd: list[str], env: dict[str, str]) -> tuple[int, float, int]:
+    """Run ``cmd``; return (peak RSS in KiB of that child alone, seconds, exit code)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss, time.perf_counter() - start, proc.returncode
+
+
+def memory(args: argparse.Namespace) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="pantau-mem-"))
+    model = tiny_model(Path(args.base), work / "tiny")
+    pool = real_posts(10_000)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    pantau = str(Path(sys.executable).with_name("pantau"))
+    results: dict[str, Any] = {"chunk_rows": args.chunk_rows, "runs": []}
+    for n in args.sizes:
+        data = work / f"posts-{n}.csv"
+        write_posts_csv(data, n, pool)
+        out = work / f"out-{n}"
+        cmd = [pantau, "score", str(data), "--model", str(model), "--out", str(out), "--quiet",
+               "--chunk-rows", str(args.chunk_rows), "--threads", str(args.threads or 0)]
+        rss, seconds, code = peak_rss_of(cmd, env)
+        manifest = json.loads((out / "_manifest.json").read_text()) if (out / "_manifest.json").exists() else {}
+        results["runs"].append({"posts": n, "peak_rss_mib": round(rss / 1024, 1), "seconds": round(seconds, 1),
+                                "exit_code": code, "counts": manifest.get("counts")})
+        data.unlink()
+        shutil.rmtree(out, ignore_errors=True)
+    runs = results["runs"]
+    if len(runs) >= 2:
+        results["ratio_largest_vs_smallest"] = round(runs[-1]["peak_rss_mib"] / runs[0]["peak_rss_mib"], 3)
+        results["target_met"] = results["ratio_largest_vs_smallest"] <= 1.5
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    s = sub.add_parser("speed", help="Classifier fp32/int8 vs transformers pipeline()")
+    s.add_argument("--base", default="models/base/e5-small", help="imported e5-small (pantau base import-e5)")
+    s.add_argument("--model", default=None, help="a trained pantau model folder (default: random head on --base)")
+    s.add_argument("--posts", type=int, default=5000)
+    s.add_argument("--threads", type=int, default=0)
+    m = sub.add_parser("memory", help="peak RSS of pantau score at growing input sizes")
+    m.add_argument("--base", default="models/base/e5-small")
+    m.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
+    m.add_argument("--chunk-rows", type=int, default=10_000)
+    m.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+    result = speed(args) if args.what == "speed" else memory(args)
+    text = json.dumps(result, indent=2, default=float)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
