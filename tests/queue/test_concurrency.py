@@ -64,3 +64,26 @@ def test_parallel_reviewers_never_share_an_item(engine: Engine, password_hash: s
         assert conn.execute(select(func.count()).select_from(Decision)).scalar_one() == N_ITEMS
         claims = conn.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "claim"))
         assert claims.scalar_one() == N_ITEMS
+
+
+def test_concurrent_enqueuers_never_duplicate_a_post(engine: Engine) -> None:
+    from pantau.queue.models import Item, Prediction
+
+    rows = list(synthetic_rows(600, min_risk=0.5))
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            store.enqueue(engine, rows, model_version="synthetic-v1", risk_threshold=0.5, batch_size=100)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Item)).scalar_one() == 600
+        assert conn.execute(select(func.count()).select_from(Prediction)).scalar_one() == 600

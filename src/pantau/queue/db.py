@@ -36,9 +36,16 @@ def make_engine(database_url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
         engine = create_engine(url, **kwargs)
-        # Bulk enqueue: one multi-row INSERT per 1,000 rows instead of psycopg's row-by-row executemany
-        # (about 2x faster here).
-        engine.dialect.use_insertmanyvalues_wo_returning = True
+
+        @event.listens_for(engine, "connect")
+        def _on_pg_connect(dbapi_conn: Any, _record: Any) -> None:
+            # psycopg prepares statements server-side after 5 runs; a generic plan made while the
+            # queue was empty (a sequential scan) then made enqueue's IN-list lookups take seconds at
+            # 100k rows. Custom plans keep the saved parse and plan with the real values each time.
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SET plan_cache_mode = force_custom_plan")
+            dbapi_conn.commit()
+
         return engine
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

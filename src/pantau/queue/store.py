@@ -289,6 +289,38 @@ def _insert(conn: Connection, table: Any) -> Any:
     return insert(table)
 
 
+def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows, skipping ones that already exist (a concurrent enqueuer got there first)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _copy_insert(conn, table, rows)
+    else:
+        conn.execute(_insert(conn, table), rows)  # executemany: the sqlite3 module loops in C
+
+
+def _copy_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: COPY into a session-local staging table, then INSERT … SELECT … ON CONFLICT DO
+    NOTHING. psycopg's executemany sends one statement per row; COPY streams them."""
+    from psycopg.types.json import Jsonb
+
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    stage = f"pantau_stage_{table.name}"
+    with conn.connection.dbapi_connection.cursor() as cur:
+        cur.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS "
+            f"AS SELECT {names} FROM {table.name} WITH NO DATA"
+        )
+        with cur.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [Jsonb(v) if isinstance(v, (dict, list)) else v for v in (row[c] for c in columns)]
+                )
+        cur.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {stage} ON CONFLICT DO NOTHING")
+        cur.execute(f"DELETE FROM {stage}")
+
+
 def enqueue(
     engine: Engine,
     rows: Iterable[Mapping[str, Any]],
@@ -382,8 +414,9 @@ def _enqueue_batch(
                 )
             )
         }
-        conn.execute(
-            _insert(conn, Prediction.__table__),
+        _bulk_insert(
+            conn,
+            Prediction.__table__,
             [
                 {
                     "post_id": r.post_id,
@@ -397,8 +430,9 @@ def _enqueue_batch(
         )
         new_rows = [r for r in fresh if r.post_id not in existing]
         if new_rows:
-            conn.execute(
-                _insert(conn, Item.__table__),
+            _bulk_insert(
+                conn,
+                Item.__table__,
                 [
                     {
                         "post_id": r.post_id,
