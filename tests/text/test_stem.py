@@ -112,7 +112,9 @@ def test_shortcuts_agree_with_sastrawi() -> None:
     sample = sorted(roots)[::50] + ["k4drun", "2019", "di2", "me3nang", "ber4ni", "kan1", "teman2an", "se7"]
     sample += ["teman-teman", "berbalas-balasan", "meniru-nirukan", "malaikat-malaikat-nya", "anak-anaknya",
                "kata-nya", "orang-orang-an", "-abc", "abc-", "a-b-c", "bolak-balik", "sayur-mayur", "2-2",
-               "kekanak-kanakan", "sebaik-baiknya", "buku-buku-mu", "huru-hara", "tiba-tiba", "x--y"]  # fmt: skip
+               "kekanak-kanakan", "sebaik-baiknya", "buku-buku-mu", "huru-hara", "tiba-tiba", "x--y",
+               "rumahnya", "makanan", "jualan", "jualkan", "rasisme", "premanisme", "lahan", "pun", "lah",
+               "nyanyikan", "tanamkan", "gaulnya", "akal", "ikan", "ian", "kan", "anaklah", "bukunyapun"]  # fmt: skip
     for word in sample:
         assert _stem_plain(word) == plain.stem(word), word
 

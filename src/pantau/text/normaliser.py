@@ -279,6 +279,13 @@ class Normaliser:
         return " ".join(pieces)
 
     def _chunk(self, chunk: str) -> str:
+        if chunk.isalnum() and chunk != "USER" and chunk != "URL":
+            # most chunks are one plain word: no placeholder, hashtag or punctuation can be in them
+            word = chunk.lower() if self.lowercase else chunk
+            result = self._words.get(word) or _memo_put(self._words, word, self._word(word))
+            if len(chunk) <= 200:
+                _memo_put(self._chunks, chunk, result)
+            return result
         s = _placeholders(chunk)  # again: joined letters or hashtag pieces can form a handle or a mask
         if s != chunk:
             out = []

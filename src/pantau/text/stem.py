@@ -73,8 +73,11 @@ def _stem_plain(word: str) -> str:
     only rewrites its edges through rules anchored at the starts/ends above. So it returns the word
     unchanged when the word is a root, contains a digit (no root does, and digits are never removed), or
     neither starts nor ends like any affix rule — the last case is most unknown slang, names and typos,
-    where Sastrawi spends most of its time trying every rule. The shortcuts are checked against Sastrawi
-    on real vocabulary in tests/text/test_stem.py and on every word of benchmarks/preprocess.py.
+    where Sastrawi spends most of its time trying every rule. A word that ends like a suffix but starts
+    like no prefix rule gets Sastrawi's suffix steps replayed (:func:`_stem_suffixes_only`); hyphenated
+    words go through Sastrawi's plural procedure (:func:`_stem_plural`) with these shortcuts per half.
+    All of it is checked against Sastrawi on real vocabulary in tests/text/test_stem.py and on every word
+    of benchmarks/preprocess.py.
     """
     if "-" not in word:
         return _stem_singular(word)
@@ -88,9 +91,40 @@ def _stem_singular(word: str) -> str:
     if "-" not in word:
         if word in _roots() or _DIGIT.search(word):
             return word
-        if not _SASTRAWI_PREFIX.match(word) and not _SASTRAWI_SUFFIX.search(word):
-            return word
+        if not _SASTRAWI_PREFIX.match(word):
+            return _stem_suffixes_only(word) if _SASTRAWI_SUFFIX.search(word) else word
     return sastrawi_stemmer().delegatedStemmer.stem_singular_word(word)
+
+
+_PARTICLE = re.compile(r"-*(lah|kah|tah|pun)$")
+_POSSESSIVE = re.compile(r"-*(ku|mu|nya)$")
+_DERIVATIONAL = re.compile(r"(is|isme|isasi|i|kan|an)$")
+
+
+def _stem_suffixes_only(word: str) -> str:
+    """Sastrawi 1.2.1's ``Context`` for a word no prefix rule can touch (it does not start like one).
+
+    What Sastrawi then does, in its order: remove the particle, the possessive, the derivational suffix
+    (each with its own regex), returning the first result that is a root (only the particle step for words
+    of three letters or fewer, which ``DontStemShortWord`` stops); every prefix step is a no-op; its
+    "loop pengembalian akhiran" can only add ``<stem>k`` where ``-kan`` was removed. Otherwise the word.
+    """
+    roots = _roots()
+    current = word
+    removed: list[tuple[str, str]] = []  # (subject, result)
+    for suffix in (_PARTICLE, _POSSESSIVE, _DERIVATIONAL):
+        result = suffix.sub("", current, count=1)
+        if result != current:
+            removed.append((current, result))
+            current = result
+        if current in roots:
+            return current
+        if len(word) <= 3:
+            break
+    for subject, result in reversed(removed):
+        if subject[len(result) :] == "kan" and result + "k" in roots:
+            return result + "k"
+    return word
 
 
 _PLURAL_PARTICLE = re.compile(r"^(.*)-(ku|mu|nya|lah|kah|tah|pun)$")
