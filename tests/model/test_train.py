@@ -183,6 +183,7 @@ def test_training_moves_the_head_but_not_frozen_embeddings(trained, tiny_base_di
     assert not torch.equal(base[layer_key], tuned[tuned_key])
 
 
+@pytest.mark.slow
 def test_training_is_reproducible(trained, tiny_base_dir: Path, tmp_path: Path) -> None:
     result, splits = trained
     again = train_transformer(
@@ -200,6 +201,7 @@ def test_training_is_reproducible(trained, tiny_base_dir: Path, tmp_path: Path) 
     assert again.meta.thresholds == result.meta.thresholds
 
 
+@pytest.mark.slow
 def test_early_stopping_stops_when_macro_f1_stalls(tiny_base_dir: Path, tmp_path: Path) -> None:
     splits = tiny_splits()
     settings = TrainSettings(
