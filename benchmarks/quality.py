@@ -149,7 +149,8 @@ def main() -> None:
             if kind == "transformer":
                 epochs = [v for k, v in sorted(result.timings.items()) if k.startswith("epoch_") and k.endswith("_seconds")]
                 speed.append({"model": name, "rows": len(train), "max_length": result.meta.max_length,
-                              "samples_per_s": round(result.timings["train_samples_per_second"], 1),
+                              "samples_per_s": round(result.timings.get("epoch_samples_per_second", 0.0), 1),
+                              "incl_eval_samples_per_s": round(result.timings["train_samples_per_second"], 1),
                               "epoch_seconds": [round(e) for e in epochs], "best_epoch": result.timings["best_epoch"]})
             for eval_name, frame in evals.items():
                 ev = evaluate_model(result.folder, frame, out / name / f"eval-{eval_name.split()[0]}")

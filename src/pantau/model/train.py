@@ -339,6 +339,9 @@ def train_transformer(
         "best_epoch": float(_best_epoch(history)),
     }
     timings.update({f"epoch_{i + 1}_seconds": s for i, s in enumerate(timer.epoch_seconds)})
+    if timer.epoch_seconds:
+        # Trainer's figure includes per-epoch evaluation and checkpointing; this one is training steps only.
+        timings["epoch_samples_per_second"] = len(train_rows) / float(np.mean(timer.epoch_seconds))
     write_model_card(out, meta, params=params, sources=train["source"].unique().tolist(), train_rows=len(train))
     log.info("trained %s in %.0f s (%.1f samples/s); val macro-F1 %s", out, train_seconds,
              timings["train_samples_per_second"], meta.metrics.get("val", {}).get("macro_f1"))
