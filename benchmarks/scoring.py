@@ -189,7 +189,7 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
     posts = real_posts(args.posts)
     fp32 = Classifier.load(folder, precision="fp32", batch_size=32)
     int8 = Classifier.load(folder, precision="int8", batch_size=32)
-    pipe_texts = preprocess_for(fp32.meta, posts)
+    pipe_texts = preprocess_for(fp32.meta, posts, folder)
     pipe = pipeline("text-classification", model=pipeline_model(folder),
                     tokenizer=AutoTokenizer.from_pretrained(folder), top_k=None)
     for warm in (lambda: fp32.predict_proba(posts[:64]), lambda: int8.predict_proba(posts[:64]),

@@ -434,6 +434,9 @@ def _enqueuer(database_url: str) -> Callable[[list[dict[str, Any]], Any, ScoreOp
         result = enqueue_predictions(
             database_url, rows, model_version=clf.meta.version, risk_threshold=options.risk_threshold
         )
+        refused = getattr(result, "rejected", ())
+        if refused:
+            log.warning("the queue refused %d row(s), e.g. %s", len(refused), refused[0])
         return int(result) if isinstance(result, int) else int(getattr(result, "enqueued", 0) or 0)
 
     return enqueue

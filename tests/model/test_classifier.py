@@ -200,13 +200,23 @@ def test_clear_errors_for_bad_arguments_and_folders(tmp_path: Path, tiny_model: 
 
 
 def test_preprocessing_recorded_in_the_model_is_applied(tmp_path: Path) -> None:
-    text = pytest.importorskip("pantau.text")
+    from pantau import text
+
     raw = build_tiny_transformer(tmp_path / "raw", preprocessing="none")
     pre = Path(shutil.copytree(raw, tmp_path / "pre"))
     save_meta(pre, dataclasses.replace(load_meta(raw), preprocessing="transformer/1"))
     posts = ["RT @user: DASAR CEBOOONG!!! https://t.co/x", "kamu b0d0h bgt"]
     expected = Classifier.load(raw, stride=4).predict_proba(list(text.preprocess(posts, "transformer")))
     np.testing.assert_allclose(Classifier.load(pre, stride=4).predict_proba(posts), expected, atol=1e-6)
+    assert not np.allclose(Classifier.load(raw, stride=4).predict_proba(posts), expected, atol=1e-6)
+    # Options recorded in the version are honoured; unknown versions are refused.
+    save_meta(pre, dataclasses.replace(load_meta(raw), preprocessing="transformer/1+noslang"))
+    expected = Classifier.load(raw, stride=4).predict_proba(text.preprocess(posts, "transformer", slang=False))
+    np.testing.assert_allclose(Classifier.load(pre, stride=4).predict_proba(posts), expected, atol=1e-6)
+    for bad, message in (("transformer/0", "trained with preprocessing"), ("transformer/1+kamusalay-abc", "kamusalay")):
+        save_meta(pre, dataclasses.replace(load_meta(raw), preprocessing=bad))
+        with pytest.raises(ModelFolderError, match=message):
+            Classifier.load(pre, stride=4).predict_proba(posts)
 
 
 def test_risk_maps_each_threshold_to_one_half() -> None:

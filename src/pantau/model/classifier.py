@@ -66,7 +66,9 @@ def resolve_source(source: str | Path) -> Path:
         try:
             from pantau.model.registry import resolve_model_uri
         except ImportError as exc:  # the registry module is optional until training lands
-            raise ClassifierError(f"cannot resolve {text}: pantau.model.registry is not available ({exc})") from exc
+            raise ClassifierError(
+                f"cannot resolve {text}: pantau.model.registry is not available ({exc})"
+            ) from exc
         return Path(resolve_model_uri(text))
     folder = Path(source)
     if not folder.is_dir():
@@ -86,18 +88,52 @@ def risk_from_probabilities(probs: np.ndarray, thresholds: Sequence[float]) -> n
     return np.clip(per_label.max(axis=1), 0.0, 1.0)
 
 
-def preprocess_for(meta: ModelMeta, texts: list[str]) -> list[str]:
-    """Apply the preprocessing pipeline recorded in the model folder (``"none"``/empty = raw text)."""
-    name = meta.preprocessing.split("/", 1)[0].strip()
-    if name in ("", "none"):
+def preprocess_for(meta: ModelMeta, texts: list[str], folder: Path | None = None) -> list[str]:
+    """Apply the preprocessing recorded in the model folder (``"none"``/empty = raw text).
+
+    ``meta.preprocessing`` is what ``pantau.text.preprocessing_version`` wrote at training time, e.g.
+    ``"transformer/1"``, ``"transformer/1+noslang"`` or ``"classic/1+kamusalay-<sha256[:12]>"``; every
+    part is honoured, and a version this code does not produce is an error rather than a silent drift.
+    """
+    spec = meta.preprocessing.strip()
+    if spec in ("", "none"):
         return texts
     try:
-        from pantau.text import preprocess
+        from pantau.text import PREPROCESSING_VERSION, preprocess
     except ImportError as exc:
         raise ClassifierError(
-            f"the model expects preprocessing {meta.preprocessing!r} but pantau.text is not available ({exc})"
+            f"the model expects preprocessing {spec!r} but pantau.text is not available ({exc})"
         ) from exc
-    return list(preprocess(texts, name))
+    base, *options = spec.split("+")
+    pipeline = base.split("/", 1)[0]
+    if PREPROCESSING_VERSION.get(pipeline) != base:
+        raise ModelFolderError(
+            f"the model was trained with preprocessing {base!r}; this pantau provides "
+            f"{sorted(PREPROCESSING_VERSION.values())} — retrain or install the matching pantau version"
+        )
+    kwargs: dict[str, Any] = {}
+    for option in options:
+        if option == "cased":
+            kwargs["lowercase"] = False
+        elif option == "noslang":
+            kwargs["slang"] = False
+        elif option.startswith("kamusalay-"):
+            kwargs["kamusalay_path"] = _kamusalay_in(folder, option.removeprefix("kamusalay-"))
+        else:
+            raise ModelFolderError(f"unknown preprocessing option {option!r} in {spec!r}")
+    return list(preprocess(texts, pipeline, **kwargs))
+
+
+def _kamusalay_in(folder: Path | None, digest: str) -> Path:
+    import hashlib
+
+    for path in sorted(folder.glob("*.csv")) if folder else []:
+        if hashlib.sha256(path.read_bytes()).hexdigest()[:12] == digest:
+            return path
+    raise ModelFolderError(
+        f"the model was trained with a kamusalay slang file (sha256 {digest}…) that is not in its folder "
+        f"{folder}; copy that CSV into the model folder"
+    )
 
 
 class _Backend(Protocol):
@@ -113,8 +149,17 @@ class _Windows:
 class _TransformerBackend:
     """Encoder + mean pooling + linear head, scored over overlapping windows."""
 
-    def __init__(self, folder: Path, meta: ModelMeta, precision: str, batch_size: int, max_length: int, stride: int,
-                 threads: int = 0, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        meta: ModelMeta,
+        precision: str,
+        batch_size: int,
+        max_length: int,
+        stride: int,
+        threads: int = 0,
+        cache_dir: Path | None = None,
+    ):
         from safetensors.torch import load_file
         from transformers import AutoModel, AutoTokenizer
 
@@ -123,10 +168,14 @@ class _TransformerBackend:
         self.stride = stride
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         if not getattr(self.tokenizer, "is_fast", False):
-            raise ModelFolderError(f"{folder}: scoring needs a fast (Rust) tokenizer to cut long posts into windows")
+            raise ModelFolderError(
+                f"{folder}: scoring needs a fast (Rust) tokenizer to cut long posts into windows"
+            )
         specials = self.tokenizer.num_special_tokens_to_add()
         if max_length <= specials + 1:
-            raise ClassifierError(f"max_length={max_length} leaves no room for text after {specials} special tokens")
+            raise ClassifierError(
+                f"max_length={max_length} leaves no room for text after {specials} special tokens"
+            )
         if not 0 <= stride < max_length - specials:
             raise ClassifierError(
                 f"stride={stride} must be ≥ 0 and < max_length − special tokens ({max_length - specials}); "
@@ -143,11 +192,15 @@ class _TransformerBackend:
             raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
         head_path = folder / HEAD_FILE
         if not head_path.exists():
-            raise ModelFolderError(f"{folder}: no {HEAD_FILE} (the classification head); was training finished?")
+            raise ModelFolderError(
+                f"{folder}: no {HEAD_FILE} (the classification head); was training finished?"
+            )
         tensors = load_file(str(head_path))
         weight, bias = tensors.get("weight"), tensors.get("bias")
         if weight is None or bias is None:
-            raise ModelFolderError(f"{head_path}: expected tensors 'weight' and 'bias', found {sorted(tensors)}")
+            raise ModelFolderError(
+                f"{head_path}: expected tensors 'weight' and 'bias', found {sorted(tensors)}"
+            )
         hidden = encoder.config.hidden_size
         if tuple(weight.shape) != (len(meta.labels), hidden) or tuple(bias.shape) != (len(meta.labels),):
             raise ModelFolderError(
@@ -163,8 +216,14 @@ class _TransformerBackend:
         if precision == "int8":
             from pantau.model.int8 import load_int8
 
-            self.model = load_int8(model, folder, num_labels=len(meta.labels), threads=threads, cache_dir=cache_dir,
-                                   intermediate_size=getattr(encoder.config, "intermediate_size", None))
+            self.model = load_int8(
+                model,
+                folder,
+                num_labels=len(meta.labels),
+                threads=threads,
+                cache_dir=cache_dir,
+                intermediate_size=getattr(encoder.config, "intermediate_size", None),
+            )
 
     def windows(self, texts: list[str]) -> _Windows:
         """Cut every text into overlapping windows covering all of its tokens."""
@@ -177,7 +236,9 @@ class _TransformerBackend:
             return_attention_mask=False,
             return_token_type_ids=False,
         )
-        return _Windows(ids=enc["input_ids"], owner=np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64))
+        return _Windows(
+            ids=enc["input_ids"], owner=np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        )
 
     def window_logits(self, windows: _Windows) -> np.ndarray:
         """Logits [n_windows, L], batching length-sorted windows padded per batch."""
@@ -224,7 +285,9 @@ class _BaselineBackend:
             raw = np.column_stack([np.asarray(p)[:, -1] for p in raw])
         probs = np.asarray(raw, dtype=np.float64)
         if probs.shape != (len(texts), self.n_labels):
-            raise ModelFolderError(f"baseline returned shape {probs.shape}, expected {(len(texts), self.n_labels)}")
+            raise ModelFolderError(
+                f"baseline returned shape {probs.shape}, expected {(len(texts), self.n_labels)}"
+            )
         eps = 1e-7
         p = np.clip(probs, eps, 1 - eps)
         # Back to logits so temperatures apply the same way for both kinds.
@@ -250,8 +313,17 @@ class MeanPoolClassifier(torch.nn.Module):
 class Classifier:
     """A loaded model: ``predict_proba`` → calibrated probabilities, ``predict`` → flags, ``score`` → dicts."""
 
-    def __init__(self, meta: ModelMeta, backend: _Backend, *, folder: Path, precision: str, max_length: int,
-                 stride: int, batch_size: int):
+    def __init__(
+        self,
+        meta: ModelMeta,
+        backend: _Backend,
+        *,
+        folder: Path,
+        precision: str,
+        max_length: int,
+        stride: int,
+        batch_size: int,
+    ):
         self.meta = meta
         self.folder = folder
         self.precision = precision
@@ -261,7 +333,9 @@ class Classifier:
         self._backend = backend
         self.labels: tuple[str, ...] = meta.labels
         self.thresholds = np.array([meta.thresholds[label] for label in meta.labels], dtype=np.float64)
-        temps = np.array([float(meta.temperatures.get(label, 1.0)) for label in meta.labels], dtype=np.float64)
+        temps = np.array(
+            [float(meta.temperatures.get(label, 1.0)) for label in meta.labels], dtype=np.float64
+        )
         if np.any(temps <= 0):
             raise ModelFolderError(f"temperatures must be > 0, got {meta.temperatures}")
         self.temperatures = temps
@@ -296,14 +370,31 @@ class Classifier:
             torch.set_num_threads(threads)
         backend: _Backend
         if meta.kind != "baseline" and getattr(meta, "pooling", "mean") != "mean":
-            raise ModelFolderError(f"{folder}: pooling {meta.pooling!r} is not supported for scoring (only 'mean')")
+            raise ModelFolderError(
+                f"{folder}: pooling {meta.pooling!r} is not supported for scoring (only 'mean')"
+            )
         if meta.kind == "baseline":
             backend = _BaselineBackend(folder, meta)
         else:
-            backend = _TransformerBackend(folder, meta, precision, batch_size, length, stride, threads,
-                                          Path(cache_dir) if cache_dir is not None else None)
-        return cls(meta, backend, folder=folder, precision=precision, max_length=length, stride=stride,
-                   batch_size=batch_size)
+            backend = _TransformerBackend(
+                folder,
+                meta,
+                precision,
+                batch_size,
+                length,
+                stride,
+                threads,
+                Path(cache_dir) if cache_dir is not None else None,
+            )
+        return cls(
+            meta,
+            backend,
+            folder=folder,
+            precision=precision,
+            max_length=length,
+            stride=stride,
+            batch_size=batch_size,
+        )
 
     def _scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         items = list(texts)
@@ -313,7 +404,7 @@ class Classifier:
         n, n_labels = len(items), len(self.labels)
         if n == 0:
             return np.zeros((0, n_labels)), np.zeros(0, dtype=np.int64)
-        raw, owner = self._backend.logits_or_probs(preprocess_for(self.meta, items))
+        raw, owner = self._backend.logits_or_probs(preprocess_for(self.meta, items, self.folder))
         window_probs = 1.0 / (1.0 + np.exp(-(raw.astype(np.float64) / self.temperatures)))
         probs = np.zeros((n, n_labels))
         np.maximum.at(probs, owner, window_probs)
