@@ -178,6 +178,7 @@ class Normaliser:
                     else:
                         self.slang[key] = fixed
             self._words.clear()
+            self._known_memo.clear()  # "known" includes slang keys, which may have been dropped
             if not changed:
                 return
         # still moving after four rounds: keep only the entries that are stable now
@@ -185,6 +186,7 @@ class Normaliser:
         for key in unstable:
             del self.slang[key]
         self._words.clear()
+        self._known_memo.clear()
 
     # -- public -------------------------------------------------------------------------------------------
     def normalise(self, text: str) -> str:
