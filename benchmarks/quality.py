@@ -75,7 +75,7 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
     settings = TrainSettings(
         kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
         max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, seed=13,
-        early_stopping_patience=args.patience, eval_batch_size=64,
+        early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
     )
     if kind == "baseline":
         from pantau.model.baseline import train_baseline
@@ -102,6 +102,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--patience", type=int, default=1)
+    parser.add_argument("--head-lr-multiplier", type=float, default=10.0)
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--max-train-rows", type=int, default=None)
     args = parser.parse_args()

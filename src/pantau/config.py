@@ -106,6 +106,7 @@ class TrainSettings:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     dropout: float = 0.1
+    head_lr_multiplier: float = 10.0  # the fresh head learns this many times faster than the encoder
     pos_weight_cap: float = 10.0
     length_percentile: float = 95.0  # max length = this percentile of train token lengths, capped by max_length
     group_by_length: bool = True

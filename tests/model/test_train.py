@@ -217,3 +217,24 @@ def test_train_rejects_frames_without_labels(tiny_base_dir: Path, tmp_path: Path
     frame = tiny_splits(8, 4, 4)["train"].drop(columns=["incitement"])
     with pytest.raises(TrainDataError, match="incitement"):
         train_transformer(frame, frame, base_model=tiny_base_dir, out_dir=tmp_path, settings=FAST)
+
+
+def test_optimizer_gives_the_head_a_higher_rate_and_skips_frozen_embeddings(tiny_base_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    from transformers import AutoModel, TrainingArguments
+
+    from pantau.model.train import MaskedBCETrainer
+
+    encoder = AutoModel.from_pretrained(tiny_base_dir)
+    encoder.get_input_embeddings().weight.requires_grad_(False)
+    model = MeanPoolingModel(encoder, 4)
+    args = TrainingArguments(output_dir=str(tmp_path), learning_rate=1e-3, weight_decay=0.01, use_cpu=True,
+                             report_to="none")
+    trainer = MaskedBCETrainer(model=model, args=args, head_lr_multiplier=5.0)
+    optimizer = trainer.create_optimizer()
+    lrs = {id(p): g["lr"] for g in optimizer.param_groups for p in g["params"]}
+    assert lrs[id(model.head.weight)] == pytest.approx(5e-3)
+    assert lrs[id(encoder.encoder.layer[0].attention.self.query.weight)] == pytest.approx(1e-3)
+    assert id(encoder.get_input_embeddings().weight) not in lrs
+    # Biases and LayerNorm weights are not decayed, as in the Trainer's default optimiser.
+    assert {g["weight_decay"] for g in optimizer.param_groups} == {0.0, 0.01}

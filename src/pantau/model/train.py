@@ -117,9 +117,34 @@ class MaskedBCETrainer(Trainer):
 
     loss_is_scaled_for_ga = False
 
-    def __init__(self, *args: Any, pos_weight: torch.Tensor | None = None, **kwargs: Any):
+    def __init__(self, *args: Any, pos_weight: torch.Tensor | None = None, head_lr_multiplier: float = 1.0,
+                 **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.pos_weight = pos_weight
+        self.head_lr_multiplier = head_lr_multiplier
+
+    def create_optimizer(self, model=None):  # type: ignore[no-untyped-def]
+        """AdamW with the freshly initialised head at ``head_lr_multiplier`` × the encoder's learning rate.
+
+        The encoder starts from pretrained weights and needs small steps; the head starts from noise and, at
+        the encoder's rate, needs many epochs on a small corpus to reach useful logits.
+        """
+        opt_model = self.model if model is None else model
+        if self.optimizer is None:
+            decay = set(self.get_decay_parameter_names(opt_model))
+            groups = []
+            for is_head in (False, True):
+                lr = self.args.learning_rate * (self.head_lr_multiplier if is_head else 1.0)
+                for with_decay in (True, False):
+                    params = [p for n, p in opt_model.named_parameters()
+                              if p.requires_grad and n.startswith("head.") == is_head and (n in decay) == with_decay]
+                    if params:
+                        groups.append({"params": params, "lr": lr,
+                                       "weight_decay": self.args.weight_decay if with_decay else 0.0})
+            optimizer_cls, optimizer_kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+            optimizer_kwargs = {k: v for k, v in optimizer_kwargs.items() if k != "lr"}
+            self.optimizer = optimizer_cls(groups, lr=self.args.learning_rate, **optimizer_kwargs)
+        return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):  # type: ignore[override]
         labels = inputs.pop("labels")
@@ -302,6 +327,7 @@ def train_transformer(
             compute_metrics=compute_metrics,
             callbacks=[EarlyStoppingCallback(early_stopping_patience=settings.early_stopping_patience), timer],
             pos_weight=pos_weight,
+            head_lr_multiplier=settings.head_lr_multiplier,
         )
         train_output = trainer.train()
         history = _epoch_history(trainer.state.log_history)
