@@ -157,13 +157,17 @@ def _pg_reachable(url: str) -> str | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--reviewers", type=int, default=8)
     parser.add_argument("--ops", type=int, default=200, help="claim+decide rounds per reviewer")
     parser.add_argument("--batch", type=int, default=2000, help="enqueue batch size")
-    parser.add_argument("--think-ms", type=float, default=0.0, help="pause between a reviewer's rounds (0 = stress)")
+    parser.add_argument(
+        "--think-ms", type=float, default=0.0, help="pause between a reviewer's rounds (0 = stress)"
+    )
     parser.add_argument(
         "--pg-commit",
         default="durable,async",
@@ -172,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--pg-url",
-        default=os.environ.get("PANTAU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        default=os.environ.get(
+            "PANTAU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)

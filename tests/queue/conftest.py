@@ -22,7 +22,7 @@ def postgres_available() -> str | None:
         conninfo = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
         with psycopg.connect(conninfo, connect_timeout=3):
             return None
-    except Exception as exc:  # any failure means: not reachable here
+    except Exception as exc:  # noqa: BLE001 - any failure means: not reachable here
         return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}"
 
 

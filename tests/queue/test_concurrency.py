@@ -43,7 +43,7 @@ def test_parallel_reviewers_never_share_an_item(engine: Engine, password_hash: s
                 claimed[user_id].extend(ids)
                 for item_id in ids:
                     store.decide(engine, user_id, item_id, decision)
-        except BaseException as exc:  # surfaced below; a thread must not swallow failures
+        except BaseException as exc:  # noqa: BLE001 - surfaced below; a thread must not swallow failures
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(r,)) for r in reviewers]
@@ -75,7 +75,7 @@ def test_concurrent_enqueuers_never_duplicate_a_post(engine: Engine) -> None:
     def work() -> None:
         try:
             store.enqueue(engine, rows, model_version="synthetic-v1", risk_threshold=0.5, batch_size=100)
-        except BaseException as exc:  # surfaced below
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(3)]

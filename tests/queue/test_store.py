@@ -18,7 +18,7 @@ from pantau.queue.synthetic import synthetic_rows
 T0 = datetime(2026, 3, 1, 8, 0, 0)
 
 
-def row(post_id: str, risk: float, **extra):  # noqa: ANN003, ANN201
+def row(post_id: str, risk: float, **extra):
     probs = {k: risk if k == "hate_speech" else 0.1 for k in LABEL_KEYS}
     base = {
         "id": post_id,

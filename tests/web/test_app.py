@@ -7,11 +7,11 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import HOSTILE, HOSTILE_URL, PASSWORD, csrf_from, sign_in
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from conftest import HOSTILE, HOSTILE_URL, PASSWORD, csrf_from, sign_in
 from pantau.labels import LABEL_KEYS
 from pantau.queue import store
 from pantau.queue.users import set_password

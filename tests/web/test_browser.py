@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 import uvicorn
+from conftest import HOSTILE, PASSWORD, SECRET
 from sqlalchemy import Engine
 
-from conftest import HOSTILE, PASSWORD, SECRET
 from pantau.queue import store
 from pantau.web.app import WebConfig, create_app
 

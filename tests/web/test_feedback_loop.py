@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import PASSWORD
 from fastapi.testclient import TestClient
 
-from conftest import PASSWORD
 from pantau.labels import LABEL_KEYS
 from pantau.queue.db import make_engine
 from pantau.queue.export import export_decisions

@@ -23,16 +23,9 @@ users_app = typer.Typer(help="Reviewer accounts (roles: reviewer, lead, admin)."
 
 def database_url(settings: Settings) -> str:
     """``queue.database_url`` with a relative SQLite path resolved against the params file's folder."""
-    from sqlalchemy.engine import make_url
+    from pantau.queue.db import resolve_url
 
-    from pantau.queue.db import normalise_url
-
-    url = make_url(normalise_url(settings.queue.database_url))
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        path = Path(url.database)
-        if not path.is_absolute():
-            url = url.set(database=str(settings.path(path).resolve()))
-    return url.render_as_string(hide_password=False)
+    return resolve_url(settings.queue.database_url, settings.root)
 
 
 def _settings(ctx: typer.Context) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import time
@@ -24,6 +25,17 @@ def normalise_url(database_url: str) -> str:
     if database_url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + database_url.split("://", 1)[1]
     return database_url
+
+
+def resolve_url(database_url: str, root: str | os.PathLike[str] = ".") -> str:
+    """The URL with a relative SQLite file path made absolute against ``root`` (the params file's
+    folder), so every command finds the same ``var/queue.db`` whatever the working directory."""
+    url = make_url(normalise_url(database_url))
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_absolute():
+            url = url.set(database=str((Path(root) / path).resolve()))
+    return url.render_as_string(hide_password=False)
 
 
 def make_engine(database_url: str, **kwargs: Any) -> Engine:

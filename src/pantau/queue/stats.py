@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
@@ -161,7 +162,7 @@ def score_drift(engine: Engine) -> tuple[list[VersionScores], list[Drift]]:
         )
         drifts = []
         old_p, new_p = aliased(Prediction), aliased(Prediction)
-        for a, b in zip(versions, versions[1:], strict=False):
+        for a, b in pairwise(versions):
             fields: list[Any] = [("risk", new_p.risk, old_p.risk)] + [
                 (k, getattr(new_p, f"p_{k}"), getattr(old_p, f"p_{k}")) for k in LABEL_KEYS
             ]

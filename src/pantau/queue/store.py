@@ -187,9 +187,9 @@ def parse_datetime(value: Any) -> datetime | None:
         text = value.strip()
         if not text:
             return None
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(text)  # 3.11 reads a trailing "Z"
     else:
-        raise ValueError(f"not a date/time: {value!r}")
+        raise ValueError(f"not a date/time: {value!r}")  # noqa: TRY004
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC).replace(tzinfo=None)
     return dt
@@ -216,7 +216,7 @@ def _validate_row(row: Mapping[str, Any], model_version: str) -> _Row:
         raise ValueError(f"row model_version {row_version!r} differs from {model_version!r}")
     probs_in = row.get("probabilities")
     if not isinstance(probs_in, Mapping):
-        raise ValueError("probabilities must be a mapping label -> probability")
+        raise ValueError("probabilities must be a mapping label -> probability")  # noqa: TRY004
     missing = [k for k in LABEL_KEYS if k not in probs_in]
     if missing:
         raise ValueError(f"probabilities lack label(s) {', '.join(missing)}")
@@ -235,10 +235,10 @@ def _validate_row(row: Mapping[str, Any], model_version: str) -> _Row:
     spans: list[dict[str, Any]] = []
     for span in row.get("spans") or []:
         if not isinstance(span, Mapping):
-            raise ValueError("each span must be a mapping with start, end, term, category")
+            raise ValueError("each span must be a mapping with start, end, term, category")  # noqa: TRY004
         start, end = span.get("start"), span.get("end")
         if not isinstance(start, int) or not isinstance(end, int) or isinstance(start, bool):
-            raise ValueError(f"span start/end must be integers, got {start!r}, {end!r}")
+            raise ValueError(f"span start/end must be integers, got {start!r}, {end!r}")  # noqa: TRY004
         if not (0 <= start < end <= len(text)):
             raise ValueError(f"span {start}:{end} outside the text (length {len(text)})")
         spans.append(
@@ -691,7 +691,7 @@ class DecisionInput:
     def validated(self) -> DecisionInput:
         """Return a normalised copy or raise ``ValueError`` naming the bad field."""
         if not isinstance(self.labels, Mapping):
-            raise ValueError("labels must map each label to true/false")
+            raise ValueError("labels must map each label to true/false")  # noqa: TRY004
         unknown = set(self.labels) - set(LABEL_KEYS)
         if unknown:
             raise ValueError(f"unknown label(s) {', '.join(sorted(unknown))}; valid: {', '.join(LABEL_KEYS)}")
@@ -701,7 +701,7 @@ class DecisionInput:
         labels = {}
         for k in LABEL_KEYS:
             if not isinstance(self.labels[k], bool):
-                raise ValueError(f"labels[{k}] must be true or false")
+                raise ValueError(f"labels[{k}] must be true or false")  # noqa: TRY004
             labels[k] = self.labels[k]
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}, got {self.action!r}")

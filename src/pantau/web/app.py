@@ -211,7 +211,7 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
     # ----------------------------------------------------------------------------------------- login
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
-    def login_form(request: Request, next: str = "/queue") -> Response:  # noqa: A002 - the query name
+    def login_form(request: Request, next: str = "/queue") -> Response:
         return page(request, "login.html", session_user(request), next=_local(next), error=None)
 
     @app.post("/login", include_in_schema=False, dependencies=[Csrf])
@@ -219,7 +219,7 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
         request: Request,
         username: Annotated[str, Form()],
         password: Annotated[str, Form()],
-        next: Annotated[str, Form()] = "/queue",  # noqa: A002
+        next: Annotated[str, Form()] = "/queue",
     ) -> Response:
         throttle: LoginThrottle = request.app.state.throttle
         if throttle.blocked(username):
