@@ -181,7 +181,8 @@ def test_clear_errors_for_bad_arguments_and_folders(tmp_path: Path, tiny_model: 
     with pytest.raises(ClassifierError, match="precision"):
         Classifier.load(tiny_model, precision="fp16")
     with pytest.raises(ClassifierError, match="stride"):
-        Classifier.load(tiny_model, stride=14)
+        Classifier.load(tiny_model, stride=-1)
+    assert Classifier.load(tiny_model, stride=64).stride == 7  # shrunk to half of the 14-token text room
     with pytest.raises(ClassifierError, match="batch_size"):
         Classifier.load(tiny_model, batch_size=0)
     with pytest.raises(ModelFolderError, match="does not exist"):

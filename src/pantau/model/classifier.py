@@ -176,11 +176,14 @@ class _TransformerBackend:
             raise ClassifierError(
                 f"max_length={max_length} leaves no room for text after {specials} special tokens"
             )
-        if not 0 <= stride < max_length - specials:
-            raise ClassifierError(
-                f"stride={stride} must be ≥ 0 and < max_length − special tokens ({max_length - specials}); "
-                "it is how many tokens consecutive windows share"
-            )
+        room = max_length - specials
+        if stride < 0:
+            raise ClassifierError(f"stride={stride} must be ≥ 0; it is how many tokens consecutive windows share")
+        if stride >= room:
+            # Models trained on short windows (max_length from a length percentile) cannot overlap by the
+            # configured stride; half a window of overlap still reads every token, just in more windows.
+            log.warning("stride %d does not fit windows of %d text tokens; using %d", stride, room, room // 2)
+            self.stride = room // 2
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         try:
             # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
@@ -392,7 +395,7 @@ class Classifier:
             folder=folder,
             precision=precision,
             max_length=length,
-            stride=stride,
+            stride=getattr(backend, "stride", stride),  # the overlap actually used
             batch_size=batch_size,
         )
 
