@@ -110,6 +110,8 @@ def hbar_chart(
     span = hi - lo
     zero = label_w + (0 - lo) / span * width if lo < 0 < hi else label_w
     parts = [f'<svg class="chart" width="{label_w + width + 60}" height="{height}" role="img">']
+    if lo < 0 < hi:  # the zero line, so increases and decreases read at a glance
+        parts.append(f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height}" stroke="#888"/>')
     for i, (label, value) in enumerate(values):
         y = i * row_h + 4
         parts.append(f'<text x="0" y="{y + 13}" font-size="12">{escape(label)}</text>')
