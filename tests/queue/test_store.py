@@ -116,6 +116,8 @@ def test_newer_model_updates_pending_only_and_never_decisions(engine: Engine, pe
     assert [d.labels["hate_speech"] for d in store.item_decisions(engine, ids["c"])] == [True]
     with engine.connect() as conn:  # every score is kept for drift, even when the item was not touched
         assert conn.execute(select(func.count()).select_from(Prediction)).scalar_one() == 7
+    [rescore] = [e for e in store.audit_log(engine, item_id=ids["a"]) if e["event"] == "rescore"]
+    assert rescore["detail"] == {"from": "v1", "to": "v2", "risk_before": 0.6, "risk": 0.95}
     # Replaying the old version changes nothing.
     replay = store.enqueue(engine, [row("a", 0.6)], model_version="v1", risk_threshold=0.5)
     assert (replay.inserted, replay.updated, replay.skipped) == (0, 0, 1)

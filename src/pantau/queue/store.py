@@ -409,9 +409,9 @@ def _enqueue_batch(
         existing = {
             r.post_id: r
             for r in conn.execute(
-                select(Item.id, Item.post_id, Item.status, Item.claimed_by, Item.enqueued_at).where(
-                    Item.post_id.in_([r.post_id for r in fresh])
-                )
+                select(
+                    Item.id, Item.post_id, Item.status, Item.enqueued_at, Item.model_version, Item.risk
+                ).where(Item.post_id.in_([r.post_id for r in fresh]))
             )
         }
         _bulk_insert(
@@ -464,6 +464,7 @@ def _enqueue_batch(
             if r.post_id in existing and existing[r.post_id].status == PENDING
         ]
         n_updated = 0
+        rescored: list[dict[str, Any]] = []
         for old, r in updates:
             res = conn.execute(
                 update(Item)
@@ -489,7 +490,24 @@ def _enqueue_batch(
                     updated_at=now,
                 )
             )
-            n_updated += res.rowcount
+            if res.rowcount:
+                n_updated += 1
+                rescored.append(
+                    {
+                        "at": now,
+                        "actor_id": None,
+                        "item_id": old.id,
+                        "event": "rescore",
+                        "detail": {
+                            "from": old.model_version,
+                            "to": model_version,
+                            "risk_before": old.risk,
+                            "risk": r.risk,
+                        },
+                    }
+                )
+        if rescored:  # a pending item's scores changed: the audit log says from which model to which
+            conn.execute(_AUDIT, rescored)
         return len(new_rows), n_updated, skipped + len(fresh) - len(new_rows) - n_updated
 
 
