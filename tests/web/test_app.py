@@ -220,6 +220,7 @@ def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> Non
     final = store.get_item(engine, item_id)
     assert final.status == "decided"
     assert [d.kind for d in store.item_decisions(engine, item_id)] == ["review", "review", "resolve"]
+    assert "Skor per versi model" in lia.get(f"/items/{item_id}").text
     stats = lia.get("/stats").text
     assert "<svg" in stats and "Cohen" in stats
 

@@ -1103,6 +1103,25 @@ def item_decisions(engine: Engine, item_id: int) -> list[DecisionView]:
         ]
 
 
+def score_history(engine: Engine, post_id: str) -> list[dict[str, Any]]:
+    """Every model version's scores for one post, oldest first (what the drift statistics are made of)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Prediction)
+            .where(Prediction.post_id == post_id)
+            .order_by(Prediction.scored_at, Prediction.id)
+        ).all()
+    return [
+        {
+            "model_version": r.model_version,
+            "risk": r.risk,
+            "probabilities": {k: getattr(r, f"p_{k}") for k in LABEL_KEYS},
+            "scored_at": r.scored_at,
+        }
+        for r in rows
+    ]
+
+
 def audit_log(engine: Engine, *, item_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Latest audit events (newest first), optionally for one item."""
     query = (

@@ -355,6 +355,7 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
             is_lead=is_lead,
             next_id=next_ids[0] if next_ids else None,
             audit=store.audit_log(engine_of(request), item_id=item_id, limit=50) if is_lead else [],
+            history=store.score_history(engine_of(request), item.post_id) if is_lead else [],
         )
 
     @app.post("/items/{item_id}/claim", include_in_schema=False, dependencies=[Csrf])
