@@ -58,6 +58,7 @@ def _reviewer(url: str, user_id: int, ops: int, think_ms: float, barrier: Any, o
     claim_ms, decide_ms, total_ms = [], [], []
     barrier.wait()  # all reviewers start together, after every interpreter has imported everything
     started = time.time()
+    cpu_start = time.process_time()
     for _ in range(ops):
         if think_ms:
             time.sleep(think_ms / 1000)
@@ -72,6 +73,7 @@ def _reviewer(url: str, user_id: int, ops: int, think_ms: float, barrier: Any, o
         decide_ms.append((t2 - t1) * 1000)
         total_ms.append((t2 - t0) * 1000)
     finished = time.time()
+    cpu = time.process_time() - cpu_start
     engine.dispose()
     out.put(
         {
@@ -80,6 +82,7 @@ def _reviewer(url: str, user_id: int, ops: int, think_ms: float, barrier: Any, o
             "decide": decide_ms,
             "total": total_ms,
             "span": (started, finished),
+            "cpu": cpu,
         }
     )
 
@@ -140,6 +143,8 @@ def run_backend(
             "p95": round(_percentile(total, 0.95), 2),
             "p99": round(_percentile(total, 0.99), 2),
         },
+        # Client CPU per round (excludes waiting): what a round costs when the machine is not saturated.
+        "client_cpu_ms_per_round": round(1000 * sum(r["cpu"] for r in results) / max(1, len(total)), 2),
         "claim_ms_p95": round(_percentile(claim, 0.95), 2),
         "decide_ms_p95": round(_percentile(decide, 0.95), 2),
         "status_after": counts,
@@ -212,14 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'backend':<11} {'enqueue/s':>10} {'vs 5000':>8} {'replay/s':>9} {'decisions/s':>12} "
-        f"{'p50 ms':>7} {'p95 ms':>7} {'vs 50':>6} {'p99 ms':>7}"
+        f"{'p50 ms':>7} {'p95 ms':>7} {'vs 50':>6} {'p99 ms':>7} {'cpu ms/round':>13}"
     )
     for r in reports:
         lat = r["claim_decide_ms"]
         print(
             f"{r['backend']:<11} {r['enqueue_per_s']:>10,.0f} {r['enqueue_per_s'] / TARGET_ENQUEUE_PER_S:>7.2f}x "
             f"{r['replay_per_s']:>9,.0f} {r['decisions_per_s'] or 0:>12,.1f} {lat['p50']:>7.1f} "
-            f"{lat['p95']:>7.1f} {lat['p95'] / TARGET_P95_MS:>5.2f}x {lat['p99']:>7.1f}"
+            f"{lat['p95']:>7.1f} {lat['p95'] / TARGET_P95_MS:>5.2f}x {lat['p99']:>7.1f} "
+            f"{r['client_cpu_ms_per_round']:>13.2f}"
         )
     base = next((r for r in reports if r["backend"] == "sqlite"), None)
     for r in reports:
