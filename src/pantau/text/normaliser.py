@@ -92,11 +92,17 @@ def unicode_clean(text: str) -> str:
 # -- 2. spaced-out letters --------------------------------------------------------------------------------
 _SEP = r"(?:\s*[.\-_*/,#]\s*|\s+)"
 _SPACED = re.compile(rf"(?<![^\W_])[^\W_](?:{_SEP}[^\W_](?![^\W_])){{2,}}")
+# necessary for a spaced-out run: one letter with a separator on both sides (cheap to scan for)
+_SPACED_HINT = re.compile(r"[\s.\-_*/,#][^\W_][\s.\-_*/,#]")
 _ALNUM = re.compile(r"[^\W_]")
 
 # -- 3. chunks --------------------------------------------------------------------------------------------
-_MASKS = re.compile(r"\[(?:USERNAME|USER)\]|<(?:USERNAME|USER)>|(?<![^\W_@#])USER(?![^\W_])")
-_URL_MASKS = re.compile(r"\[URL\]|<URL>|(?<![^\W_@#/.])URL(?![^\W_])")
+# Patterns start with a literal where they can (the lookbehind follows it): the regex engine then jumps
+# to candidate positions instead of trying every character, which is most of the time spent here.
+_BRACKET_MASKS = re.compile(r"\[(?:USERNAME|USER)\]|<(?:USERNAME|USER)>")
+_USER_MASK = re.compile(r"USER(?<![^\W_@#]USER)(?![^\W_])")
+_BRACKET_URL_MASKS = re.compile(r"\[URL\]|<URL>")
+_URL_MASK = re.compile(r"URL(?<![^\W_@#/.]URL)(?![^\W_])")
 _URL = re.compile(
     r"(?:https?://|www\.)\S+|"
     r"(?<![^\W_@.])(?:[a-z0-9-]+\.)+(?:com|net|org|co\.id|id|ly|me|io|gl|tv)(?:/\S*)?(?![^\W_])",
@@ -104,7 +110,7 @@ _URL = re.compile(
 )
 _DOMAIN_HINT = re.compile(r"\.(?:com|net|org|co\.id|id|ly|me|io|gl|tv)(?![^\W_])", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_MENTION = re.compile(r"(?<![^\W_])@\w{1,50}")
+_MENTION = re.compile(r"@(?<![^\W_]@)\w{1,50}")
 _PLACEHOLDER_SPLIT = re.compile(r"(@user|httpurl|emailaddr)")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+|[^\W\d_]+")
@@ -205,7 +211,7 @@ class Normaliser:
             s = unicode_clean(s)
         # placeholders before the spaced-letter repair, so "k.a.d.r.u.nhttp://..." reads the same twice
         s = _placeholders(s)
-        if _SPACED.search(s):
+        if _SPACED_HINT.search(s) and _SPACED.search(s):
             s = _SPACED.sub(self._join_spaced, s)
         return s.split()
 
@@ -398,16 +404,20 @@ class Normaliser:
 
 def _placeholders(s: str) -> str:
     """Corpus masks, e-mail addresses, links and handles become placeholder tokens (with spaces around)."""
-    if "USER" in s or "<" in s or "[" in s:
-        s = _MASKS.sub(f" {USER_TOKEN} ", s)
-    if "URL" in s:
-        s = _URL_MASKS.sub(f" {URL_TOKEN} ", s)
     if "@" in s:
         s = _EMAIL.sub(f" {EMAIL_TOKEN} ", s)
     if "." in s and ("://" in s or "www." in s or _DOMAIN_HINT.search(s)):
         s = _URL.sub(f" {URL_TOKEN} ", s)
     if "@" in s:
         s = _MENTION.sub(f" {USER_TOKEN} ", s)
+    # the corpora's masks last, so the handles they become are not matched again above
+    if "[" in s or "<" in s:
+        s = _BRACKET_MASKS.sub(f" {USER_TOKEN} ", s)
+        s = _BRACKET_URL_MASKS.sub(f" {URL_TOKEN} ", s)
+    if "USER" in s:
+        s = _USER_MASK.sub(f" {USER_TOKEN} ", s)
+    if "URL" in s:
+        s = _URL_MASK.sub(f" {URL_TOKEN} ", s)
     return s
 
 
