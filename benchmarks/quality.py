@@ -17,6 +17,7 @@ time per epoch) and writes everything to ``--out`` (metrics.json / slices.json p
     nice .venv/bin/python benchmarks/quality.py                 # full run (~30-60 min on 2 cores)
     nice .venv/bin/python benchmarks/quality.py --quick         # smoke run: few rows, 1 epoch (minutes)
     nice .venv/bin/python benchmarks/quality.py --skip-e5       # baselines only (about a minute)
+    nice .venv/bin/python benchmarks/quality.py --speed         # training throughput: tutorial recipe vs ours
 """
 
 from __future__ import annotations
@@ -89,6 +90,64 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
                              preprocessing=preprocessing_id("transformer"), base_name="e5-small-offline")
 
 
+def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size: int) -> pd.DataFrame:
+    """Training throughput of the tutorial recipe vs ours on the same rows, interleaved so load hits both.
+
+    Each configuration runs forward + masked BCE + backward + AdamW on the same ``rows`` Ibrohim posts
+    (e5-small, word embeddings frozen): ``padded-64`` pads every batch to 64 tokens in fp32 (the
+    straightforward recipe); ``dynamic`` pads each batch to its own longest row; ``+grouped`` also batches
+    rows of similar length; ``+bf16`` adds bf16 autocast.
+    """
+    import numpy as np
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from pantau.model.base import resolve_base_model
+    from pantau.model.train import MeanPoolingModel, masked_bce
+    from pantau.model.train_data import preprocess_texts, preprocessing_id
+
+    base = resolve_base_model("e5-small-offline", offline_dir=REPO / "models" / "base" / "e5-small")
+    tok = AutoTokenizer.from_pretrained(base)
+    model = MeanPoolingModel(AutoModel.from_pretrained(base), 4)
+    model.encoder.get_input_embeddings().weight.requires_grad_(False)
+    model.train()
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    texts = preprocess_texts(train["text"].head(rows).tolist(), preprocessing_id("transformer"))
+    ids = tok(texts, truncation=True, max_length=64)["input_ids"]
+    y = torch.zeros((batch_size, 4))
+
+    def batches(grouped: bool) -> list[list[int]]:
+        order = np.argsort([len(i) for i in ids], kind="stable") if grouped else np.arange(len(ids))
+        return [list(order[i : i + batch_size]) for i in range(0, len(order), batch_size)]
+
+    def run(pad_to: int | None, grouped: bool, bf16: bool) -> float:
+        start = time.perf_counter()
+        for b in batches(grouped):
+            width = pad_to or max(len(ids[i]) for i in b)
+            x = torch.full((len(b), width), tok.pad_token_id, dtype=torch.long)
+            m = torch.zeros_like(x)
+            for r, i in enumerate(b):
+                x[r, : len(ids[i])] = torch.tensor(ids[i])
+                m[r, : len(ids[i])] = 1
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+                logits = model(x, m)["logits"]
+            masked_bce(logits, y[: len(b)], None, None).backward()
+            opt.step()
+            opt.zero_grad()
+        return len(ids) / (time.perf_counter() - start)
+
+    configs = {"padded-64 fp32": (64, False, False), "dynamic fp32": (None, False, False),
+               "dynamic+grouped fp32": (None, True, False), "dynamic+grouped+bf16": (None, True, True)}
+    run(None, True, True)  # warm-up
+    speeds: dict[str, list[float]] = {k: [] for k in configs}
+    for _ in range(rounds):
+        for name, cfg in configs.items():
+            speeds[name].append(run(*cfg))
+    ref = float(np.median(speeds["padded-64 fp32"]))
+    return pd.DataFrame([{"config": k, "samples_per_s": round(float(np.median(v)), 1),
+                          "vs_padded_64": round(float(np.median(v)) / ref, 2)} for k, v in speeds.items()])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=None, help="keep models and reports here")
@@ -105,6 +164,9 @@ def main() -> None:
     parser.add_argument("--head-lr-multiplier", type=float, default=10.0)
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--max-train-rows", type=int, default=None)
+    parser.add_argument("--speed", action="store_true", help="only compare training throughput of the recipes")
+    parser.add_argument("--speed-rows", type=int, default=256)
+    parser.add_argument("--speed-rounds", type=int, default=3)
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.max_train_rows = 1.0, args.max_train_rows or 300
@@ -122,6 +184,13 @@ def main() -> None:
     t0 = time.perf_counter()
     splits = prepare_corpora(out)
     sets = {src: {name: by_source(frame, src) for name, frame in splits.items()} for src in ("ibrohim2019", "sample")}
+    if args.speed:
+        table = speed_comparison(sets["ibrohim2019"]["train"], rows=args.speed_rows, rounds=args.speed_rounds,
+                                 batch_size=args.batch_size)
+        print(f"\ntraining throughput, e5-small, {args.speed_rows} Ibrohim posts, batch {args.batch_size}, "
+              f"median of {args.speed_rounds} interleaved rounds, {torch.get_num_threads()} threads:")
+        print(table.to_string(index=False))
+        return
     plans = {
         "ibrohim": (sets["ibrohim2019"]["train"], sets["ibrohim2019"]["val"],
                     {"ibrohim-test": sets["ibrohim2019"]["test"],
