@@ -244,3 +244,25 @@ def test_secret_file_created_private_and_reused(tmp_path: Path) -> None:
     path.chmod(0o644)
     load_or_create_secret(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_queue_filters_by_date_label_and_source(reviewer: TestClient, engine: Engine) -> None:
+    from conftest import scored
+
+    rows = [
+        scored("feb1", "pos satu", 0.7, created_at="2026-02-01T23:30:00", source="tiktok"),
+        scored("feb3", "pos tiga", 0.7, created_at="2026-02-03T08:00:00", source="tiktok"),
+    ]
+    rows[1]["flags"] = {**rows[1]["flags"], "incitement": False}
+    store.enqueue(engine, rows, model_version="v1", risk_threshold=0.5)
+    ids = {i.post_id: i.id for i in store.list_items(engine, limit=100)[0]}
+
+    def shown(**params: str) -> set[int]:
+        page = reviewer.get("/queue", params=params)
+        assert page.status_code == 200, page.text
+        return {int(x) for x in re.findall(r'<tr data-item="(\d+)"', page.text)}
+
+    assert shown(since="2026-02-01", until="2026-02-01") == {ids["feb1"]}  # the whole day, inclusive
+    assert shown(source="tiktok") == {ids["feb1"], ids["feb3"]}
+    assert shown(source="tiktok", label="incitement") == {ids["feb1"]}
+    assert reviewer.get("/queue", params={"min_risk": "banyak"}).status_code == 400

@@ -7,6 +7,7 @@ segments, a strict CSP forbids inline script, every form carries a CSRF token.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -494,8 +495,16 @@ def _filters(label: str, min_risk: str, source: str, since: str, until: str) -> 
         min_risk=number(min_risk),
         source=source.strip() or None,
         since=parse_datetime(since) if since else None,
-        until=parse_datetime(until) if until else None,
+        until=_end_of(until) if until else None,
     )
+
+
+def _end_of(value: str) -> datetime | None:
+    """A date-only "until" (the form's date picker) includes that whole day."""
+    parsed = parse_datetime(value)
+    if parsed is not None and len(value.strip()) == 10:
+        parsed += timedelta(days=1)
+    return parsed
 
 
 def _decision_from_form(form: Any) -> DecisionInput:
