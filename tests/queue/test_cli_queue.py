@@ -71,6 +71,10 @@ def test_users_enqueue_status_export(params: Path, tmp_path: Path) -> None:
     assert "released 0" in run(params, "queue", "release-expired")
     assert "now reviewer" in run(params, "users", "set-role", "lia", "reviewer")
     assert "deactivated" in run(params, "users", "deactivate", "lia")
+    # post-0..4 are pending from the same synthetic ids: a new model version rescores them
+    assert "inserted 0, updated 5" in run(params, "queue", "seed", "--n", "5", "--model-version", "seed-v1")
+    short = CliRunner().invoke(app, ["--params", str(params), "serve"], env={"PANTAU_SECRET_KEY": "kurang"})
+    assert short.exit_code == 2 and "at least 32" in short.output
 
 
 def test_enqueue_flat_score_columns(params: Path, tmp_path: Path) -> None:

@@ -344,9 +344,12 @@ def serve(
     from pantau.web.security import load_or_create_secret
 
     settings = _settings(ctx)
-    secret = load_or_create_secret(
-        settings.path(settings.serve.secret_file), os.environ.get("PANTAU_SECRET_KEY")
-    )
+    try:
+        secret = load_or_create_secret(
+            settings.path(settings.serve.secret_file), os.environ.get("PANTAU_SECRET_KEY")
+        )
+    except (ValueError, OSError) as exc:
+        raise _fail(f"session secret: {exc}", 2) from None
     engine = _engine(ctx)
     config = WebConfig(
         lease_minutes=settings.queue.lease_minutes,
