@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from web_helpers import PASSWORD
 
 from pantau.labels import LABEL_KEYS
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import uvicorn
-from conftest import HOSTILE, PASSWORD, SECRET
 from sqlalchemy import Engine
+from web_helpers import HOSTILE, PASSWORD, SECRET
 
 from pantau.queue import store
 from pantau.web.app import WebConfig, create_app

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import PASSWORD
 from fastapi.testclient import TestClient
+from web_helpers import PASSWORD
 
 from pantau.labels import LABEL_KEYS
 from pantau.queue.db import make_engine
