@@ -197,3 +197,17 @@ def test_every_span_lies_inside_the_text_and_covers_its_term(text: str) -> None:
         # the matched text alone is the same term, edge to edge
         again = find_spans(span.matched)
         assert [(s.term, s.start, s.end) for s in again][:1] == [(span.term, 0, len(span.matched))]
+
+
+def test_hostile_posts_stay_linear() -> None:
+    import time
+
+    start = time.perf_counter()
+    for text in [
+        "kadrun " + "k" * 50_000,
+        "antek asing" + " " * 50_000 + "asing",
+        "cebong " + "c e " * 20_000,
+    ]:
+        spans = find_spans(text)
+        assert spans and all(text[s.start : s.end] == s.matched for s in spans)
+    assert time.perf_counter() - start < 5

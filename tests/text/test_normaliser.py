@@ -138,3 +138,18 @@ def test_a_100k_character_post() -> None:
     assert normalise(once) == once
     assert normalise(single_token) == "aa"  # never squeezed below two letters
     assert time.perf_counter() - start < 10
+
+
+def test_hostile_runs_of_single_letters_stay_linear() -> None:
+    start = time.perf_counter()
+    hostile = [
+        " ".join(["k"] * 50_000),
+        "k a d r u n " * 8_000,
+        ("d i a " * 100 + ". ") * 200,
+        "a" * 50_000 + "@",
+    ]
+    for text in hostile:
+        once = normalise(text)
+        assert normalise(once) == once
+    assert time.perf_counter() - start < 10
+    assert normalise("d i a " * 100) == "d i a " * 99 + "d i a"  # 300 single letters: left alone

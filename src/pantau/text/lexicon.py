@@ -29,7 +29,7 @@ _LETTER_CLASS: dict[str, str] = {
     "t": "t7+", "u": "u*", "z": "z2",
 }  # fmt: skip
 _SPACED_SEP = r"[\s.\-_*/,|]{1,3}"
-_WORD_SEP = r"[\s.\-_#]*"
+_WORD_SEP = r"[\s.\-_#]{0,3}"
 _LATIN_MARKS = re.compile(r"[\u0300-\u036f]")
 _CHAR_TRANSLATE = {
     **dict.fromkeys(map(ord, _DELETE + "\u200d")),
@@ -68,7 +68,7 @@ def _char_class(ch: str, *, symbols: bool = True) -> str:
 
 def _compact_letter(ch: str, last: bool) -> str:
     """One letter, repeatable; leet symbols (! | @ $ + *) once and never word-final ("pki!!!" is "pki")."""
-    letters = _char_class(ch, symbols=False) + "+"
+    letters = _char_class(ch, symbols=False) + "{1,20}"  # bounded: a run of 100k "k" stays linear
     symbols = "".join(c for c in _LETTER_CLASS.get(ch, "") if not c.isalnum())
     if last or not symbols:
         return letters

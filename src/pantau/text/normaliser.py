@@ -39,6 +39,8 @@ USER_TOKEN = "@user"
 EMAIL_TOKEN = "emailaddr"
 PLACEHOLDERS = (URL_TOKEN, USER_TOKEN, EMAIL_TOKEN)
 
+_MAX_WORD = 30  # letters in the longest word a spaced-out run or a hashtag piece is tried as
+_MAX_SPACED_RUN = 200  # single letters in a row beyond which no joining is attempted
 _MEMO_LIMIT = 400_000  # entries per memo; cleared when full so a long scoring job cannot grow without bound
 
 # -- 1. unicode -------------------------------------------------------------------------------------------
@@ -56,6 +58,13 @@ _CONFUSABLES = {
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O",
     "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 }  # fmt: skip
+# both cases of every look-alike, so that lowercasing a cleaned text cannot bring one back
+_CONFUSABLES.update(
+    {k.upper(): v.upper() for k, v in list(_CONFUSABLES.items()) if k.upper() not in _CONFUSABLES}
+)
+_CONFUSABLES.update(
+    {k.lower(): v.lower() for k, v in list(_CONFUSABLES.items()) if k.lower() not in _CONFUSABLES}
+)
 _TRANSLATE = {**dict.fromkeys(map(ord, _DELETE)), **{ord(k): v for k, v in _CONFUSABLES.items()}}
 # a zero-width joiner is kept only between two symbols (emoji sequences); next to a letter, a digit, a space
 # or the end of the text it is an obfuscation or noise
@@ -72,6 +81,19 @@ def _strip_zwj(s: str) -> str:
             break
         s = joined
     return s
+
+
+def _lower(s: str) -> str:
+    """Lowercase that stays clean: a few non-ASCII letters lowercase into characters step 1 rewrites."""
+    low = s.lower()
+    if low.isascii():
+        return low
+    for _ in range(3):
+        again = unicode_clean(low).lower()
+        if again == low:
+            break
+        low = again
+    return low
 
 
 def unicode_clean(text: str) -> str:
@@ -109,7 +131,8 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _DOMAIN_HINT = re.compile(r"\.(?:com|net|org|co\.id|id|ly|me|io|gl|tv)(?![^\W_])", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# the lookbehinds make a match start only where a run starts: no quadratic rescans of one long run
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _MENTION = re.compile(r"@(?<![^\W_]@)\w{1,50}")
 _PLACEHOLDER_SPLIT = re.compile(r"(@user|httpurl|emailaddr)")
 _HASHTAG = re.compile(r"#(\w+)")
@@ -157,13 +180,15 @@ class Normaliser:
         self.lowercase = lowercase
         self.slang: dict[str, str] = {}
         if slang:
-            self.slang = dict(slang_map) if slang_map is not None else build_slang_map(resources.core_slang())
+            # always through build_slang_map: no protected or one-letter keys, chains resolved
+            self.slang = build_slang_map(slang_map if slang_map is not None else resources.core_slang())
         self.protected = resources.protected_words()
         self._known = _known_words()
         self._roots = resources.sastrawi_roots()
         self._chunks: dict[str, str] = {}
         self._words: dict[str, str] = {}
         self._known_memo: dict[str, bool] = {}
+        self._repair_memo: dict[str, str | None] = {}
         if self.slang:
             self._stabilise_slang()
 
@@ -185,6 +210,7 @@ class Normaliser:
                         self.slang[key] = fixed
             self._words.clear()
             self._known_memo.clear()  # "known" includes slang keys, which may have been dropped
+            self._repair_memo.clear()
             if not changed:
                 return
         # still moving after four rounds: keep only the entries that are stable now
@@ -193,6 +219,7 @@ class Normaliser:
             del self.slang[key]
         self._words.clear()
         self._known_memo.clear()
+        self._repair_memo.clear()
 
     # -- public -------------------------------------------------------------------------------------------
     def normalise(self, text: str) -> str:
@@ -233,6 +260,15 @@ class Normaliser:
         return hit
 
     def _repair(self, word: str) -> str | None:
+        hit = self._repair_memo.get(word, "")
+        if hit == "":
+            hit = self._repair_uncached(word)
+            if len(self._repair_memo) >= _MEMO_LIMIT:
+                self._repair_memo.clear()
+            self._repair_memo[word] = hit
+        return hit
+
+    def _repair_uncached(self, word: str) -> str | None:
         """The known word that ``word`` spells once leetspeak and repeated letters are undone, else None.
 
         Dictionary words win over words that are only known as root + affixes: ``sekaliii`` is ``sekali``,
@@ -270,10 +306,12 @@ class Normaliser:
     # -- steps --------------------------------------------------------------------------------------------
     def _join_spaced(self, match: re.Match[str]) -> str:
         letters = _ALNUM.findall(match.group())
+        if len(letters) > _MAX_SPACED_RUN:
+            return match.group()  # hundreds of single letters: noise or an attack, not a spelled-out word
         pieces: list[str] = []
         i, n = 0, len(letters)
         while i < n:
-            for j in range(n, i + 2, -1):  # longest known run of 3+ letters starting at i
+            for j in range(min(n, i + _MAX_WORD), i + 2, -1):  # longest known run of 3+ letters at i
                 candidate = "".join(letters[i:j])
                 if not candidate.isdigit() and self._repair(candidate.lower()) is not None:
                     pieces.append(candidate)
@@ -289,7 +327,7 @@ class Normaliser:
     def _chunk(self, chunk: str) -> str:
         if chunk.isalnum() and chunk != "USER" and chunk != "URL":
             # most chunks are one plain word: no placeholder, hashtag or punctuation can be in them
-            word = chunk.lower() if self.lowercase else chunk
+            word = _lower(chunk) if self.lowercase else chunk
             result = self._words.get(word) or _memo_put(self._words, word, self._word(word))
             if len(chunk) <= 200:
                 _memo_put(self._chunks, chunk, result)
@@ -320,7 +358,7 @@ class Normaliser:
                 # the pieces are new chunks: a camel-case piece may be a corpus mask ("#BeritaURL")
                 return " ".join(filter(None, (self._chunks.get(p) or self._chunk(p) for p in s.split())))
         if self.lowercase:
-            s = s.lower()
+            s = _lower(s)
         return _WORD.sub(self._word_match, s)
 
     def _hashtag(self, match: re.Match[str]) -> str:
@@ -346,7 +384,7 @@ class Normaliser:
         best: list[tuple[int, int] | None] = [None] * (n + 1)  # (pieces, start of last piece)
         best[0] = (0, 0)
         for end in range(1, n + 1):
-            for start in range(max(0, end - 20), end):
+            for start in range(max(0, end - _MAX_WORD), end):
                 prev = best[start]
                 if prev is None:
                     continue
@@ -379,14 +417,14 @@ class Normaliser:
         return hit
 
     def _word(self, w: str) -> str:
-        wl = w.lower()
+        wl = _lower(w)
         if wl in self.protected:
             return w
         r = wl
         if not self.is_known(wl):
             dup = _DUP2.fullmatch(wl)
             if dup and self._repair(dup.group(1)) is not None:  # teman2, temaaan2, jgn2, berkali2
-                base = self._word(dup.group(1)).lower()
+                base = _lower(self._word(dup.group(1)))
                 if _PLAIN_WORD.fullmatch(base):
                     return f"{base}-{_redup_tail(base, self._roots)}"
             fixed = self._repair(wl)

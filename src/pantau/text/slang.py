@@ -57,16 +57,18 @@ def load_kamusalay(path: str | Path) -> dict[str, str]:
 def build_slang_map(*maps: Mapping[str, str]) -> dict[str, str]:
     """Merge slang maps (later maps override earlier ones) into one that is safe to apply once per word.
 
-    Guarantees: keys are single words and never protected; values are lowercase words of two or more
-    characters; every word of a value maps to itself (chains like ``gw -> gue``, ``gue -> saya`` are
-    resolved, cycles dropped), so normalising twice gives the same text as normalising once.
+    Guarantees: keys are single words of two or more characters and never protected; values are lowercase
+    words of two or more characters; every word of a value maps to itself (chains like ``gw -> gue``,
+    ``gue -> saya`` are resolved, cycles dropped), so normalising twice gives the same text as once.
     """
     protected = resources.protected_words()
     merged: dict[str, str] = {}
     for mapping in maps:
         for key, value in mapping.items():
             key, value = key.lower().strip(), " ".join(value.lower().split())
-            if " " in key or key in protected or not _ENTRY.fullmatch(key) or not _ENTRY.fullmatch(value):
+            if " " in key or len(key) < 2 or key in protected:
+                continue  # one-letter keys would change what the spaced-letter repair sees on a second pass
+            if not _ENTRY.fullmatch(key) or not _ENTRY.fullmatch(value):
                 continue
             merged[key] = value
 
