@@ -70,12 +70,12 @@ def run_pipeline(root: Path, console: Console) -> None:
 
 def ensure_demo_user(settings: Settings) -> tuple[str, str, bool]:
     """A reviewer account ``demo``; its password is generated once and kept in ``var/demo_password`` (0600)."""
-    from pantau.queue.db import make_engine, upgrade
+    from pantau.queue.db import make_engine, resolve_url, upgrade
     from pantau.queue.users import add_user, find_user, set_password
 
     secret = settings.path("var/demo_password")
     secret.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.queue.database_url)
+    engine = make_engine(resolve_url(settings.queue.database_url, settings.root))
     try:
         upgrade(engine)
         password = secret.read_text(encoding="utf-8").strip() if secret.exists() else ""
