@@ -109,7 +109,7 @@ def test_jsonl_with_malformed_lines(tmp_path: Path) -> None:
     )
     rejects_path = tmp_path / "r.csv"
     with RejectsWriter(rejects_path) as rejects:
-        frame, summary = read_all(src, rejects=rejects)
+        frame, _ = read_all(src, rejects=rejects)
     assert frame["text"].tolist() == ["satu", "dua 😡"]
     reasons = [r["reason"] for r in _rejects(rejects_path)]
     assert reasons[0].startswith("malformed row: invalid JSON")
@@ -146,8 +146,7 @@ def test_reader_streams_without_loading_the_whole_file(tmp_path: Path) -> None:
     src = tmp_path / "big.csv"
     with open(src, "w", encoding="utf-8") as fh:
         fh.write("id,text\n")
-        for i in range(50_000):
-            fh.write(f"{i},posting nomor {i}\n")
+        fh.writelines(f"{i},posting nomor {i}\n" for i in range(50_000))
     reader = read_posts(src, chunk_rows=1_000)
     first = next(iter(reader))
     assert len(first) == 1_000

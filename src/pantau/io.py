@@ -80,7 +80,8 @@ class RejectsWriter:
         if self._fh is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             new = not self.path.exists() or self.path.stat().st_size == 0
-            self._fh = open(self.path, "a", encoding="utf-8", errors="backslashreplace", newline="")
+            # Kept open across write() calls; closed by close() / the context manager.
+            self._fh = open(self.path, "a", encoding="utf-8", errors="backslashreplace", newline="")  # noqa: SIM115
             self._writer = csv.writer(self._fh)
             if new:
                 self._writer.writerow(REJECT_COLUMNS)
@@ -98,7 +99,7 @@ class RejectsWriter:
             self._fh.close()
             self._fh = None
 
-    def __enter__(self) -> RejectsWriter:
+    def __enter__(self) -> RejectsWriter:  # noqa: PYI034
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -172,8 +172,7 @@ def repair_ibrohim_text(text: str) -> str:
     text = _TRUNCATED_ESCAPE.sub("", _ESCAPED_QUOTE.sub(r"\1", text))
     text = _LITERAL_NEWLINE.sub("\n", text)
     text = text.rstrip()
-    if text.endswith("'"):
-        text = text[:-1]
+    text = text.removesuffix("'")
     text = html.unescape(text)
     text = _RT_PREFIX.sub("", text)
     text = _MASKED_URL.sub("http://url.invalid", _MASKED_USER.sub("@user", text))
