@@ -43,7 +43,7 @@ from typing import Any
 # shadow standard-library modules of the same name that torch imports.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -62,8 +62,9 @@ def real_posts(n: int, seed: int = 13) -> list[str]:
     if not ibrohim.exists() or not smsa.exists():
         raise SystemExit(f"real data not found under {SHARED}")
     tweets, _ = read_all(ibrohim, text_column="Tweet", id_column=None, row_id_prefix="ib")
-    smsa_frame, _ = read_all(smsa, text_column="text", id_column=None, columns=["text", "label"],
-                             format="tsv", row_id_prefix="sm")
+    smsa_frame, _ = read_all(
+        smsa, text_column="text", id_column=None, columns=["text", "label"], format="tsv", row_id_prefix="sm"
+    )
     rng = np.random.default_rng(seed)
     half = n // 2
     a = tweets["text"].to_numpy()[rng.permutation(len(tweets))[:half]]
@@ -91,11 +92,23 @@ def random_head_model(base: Path, out: Path, *, seed: int = 0) -> Path:
     hidden = AutoConfig.from_pretrained(base).hidden_size
     g = torch.Generator().manual_seed(seed)
     # Spread the random probabilities around 0.5, the hardest case for int8-vs-fp32 flag agreement.
-    save_file({"weight": torch.randn(len(LABELS), hidden, generator=g) * 0.5, "bias": torch.zeros(len(LABELS))},
-              str(out / "head.safetensors"))
-    save_meta(out, ModelMeta(labels=LABELS, thresholds={k: 0.5 for k in LABELS}, kind="transformer",
-                             base_model=str(base), preprocessing="none", max_length=128,
-                             name="bench-random-head", version="0"))
+    save_file(
+        {"weight": torch.randn(len(LABELS), hidden, generator=g) * 0.5, "bias": torch.zeros(len(LABELS))},
+        str(out / "head.safetensors"),
+    )
+    save_meta(
+        out,
+        ModelMeta(
+            labels=LABELS,
+            thresholds={k: 0.5 for k in LABELS},
+            kind="transformer",
+            base_model=str(base),
+            preprocessing="none",
+            max_length=128,
+            name="bench-random-head",
+            version="0",
+        ),
+    )
     return out
 
 
@@ -111,12 +124,31 @@ def tiny_model(base: Path, out: Path) -> Path:
     tok = AutoTokenizer.from_pretrained(base)
     tok.save_pretrained(out)
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=512, pad_token_id=tok.pad_token_id)
+    config = BertConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
+        pad_token_id=tok.pad_token_id,
+    )
     BertModel(config).save_pretrained(out)
-    save_file({"weight": torch.randn(len(LABELS), 32), "bias": torch.zeros(len(LABELS))}, str(out / "head.safetensors"))
-    save_meta(out, ModelMeta(labels=LABELS, thresholds={k: 0.5 for k in LABELS}, preprocessing="none",
-                             max_length=128, name="bench-tiny", version="0"))
+    save_file(
+        {"weight": torch.randn(len(LABELS), 32), "bias": torch.zeros(len(LABELS))},
+        str(out / "head.safetensors"),
+    )
+    save_meta(
+        out,
+        ModelMeta(
+            labels=LABELS,
+            thresholds={k: 0.5 for k in LABELS},
+            preprocessing="none",
+            max_length=128,
+            name="bench-tiny",
+            version="0",
+        ),
+    )
     return out
 
 
@@ -146,10 +178,12 @@ def pipeline_model(folder: Path) -> Any:
             self.classifier = torch.nn.Linear(cfg.hidden_size, cfg.num_labels)
             self.post_init()
 
-        def forward(self, input_ids: Any = None, attention_mask: Any = None, token_type_ids: Any = None,
-                    **_: Any) -> SequenceClassifierOutput:
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
+        def forward(
+            self, input_ids: Any = None, attention_mask: Any = None, token_type_ids: Any = None, **_: Any
+        ) -> SequenceClassifierOutput:
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
             return SequenceClassifierOutput(logits=self.classifier(pooled))
@@ -189,8 +223,12 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
     fp32 = Classifier.load(folder, precision="fp32", batch_size=32)
     int8 = Classifier.load(folder, precision="int8", batch_size=32, cache_dir=work / "int8")
     pipe_texts = preprocess_for(fp32.meta, posts, folder)
-    pipe = pipeline("text-classification", model=pipeline_model(folder),
-                    tokenizer=AutoTokenizer.from_pretrained(folder), top_k=None)
+    pipe = pipeline(
+        "text-classification",
+        model=pipeline_model(folder),
+        tokenizer=AutoTokenizer.from_pretrained(folder),
+        top_k=None,
+    )
     fp32.predict_proba(posts[:64])
     int8.predict_proba(posts[:64])
     pipe(pipe_texts[:8])
@@ -220,53 +258,84 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
         return len(idx)
 
     def run_default(idx: np.ndarray) -> int:
-        sub = idx[: max(1, int(round(len(idx) * share)))]
+        sub = idx[: max(1, round(len(idx) * share))]
         pp1[sub] = pipeline_probs(pipe([pipe_texts[i] for i in sub]), fp32.labels)
         return len(sub)
 
-    runs = [("pantau_fp32", run_fp32), ("pantau_int8", run_int8), ("pipeline_bs32", run_bs32),
-            ("pipeline_default", run_default)]
+    runs = [
+        ("pantau_fp32", run_fp32),
+        ("pantau_int8", run_int8),
+        ("pipeline_bs32", run_bs32),
+        ("pipeline_default", run_default),
+    ]
+
+    def summarise(done: np.ndarray, rounds_done: int) -> dict[str, Any]:
+        rate = {k: counted[k] / seconds[k] for k in seconds}
+        single = np.zeros(n, dtype=bool)
+        single[done] = windows[done] == 1
+        timed_default = single & ~np.isnan(pp1[:, 0])
+        flags32, flags8 = p32[done] >= fp32.thresholds, p8[done] >= int8.thresholds
+        results: dict[str, Any] = {
+            "posts": len(done),
+            "posts_planned": n,
+            "rounds_done": rounds_done,
+            "threads": torch.get_num_threads(),
+            "model": str(folder),
+            "model_name": fp32.meta.name,
+            "max_length": fp32.max_length,
+            "rounds": args.rounds,
+            "posts_timed": counted,
+            "posts_per_s": {k: round(v, 2) for k, v in rate.items()},
+            "seconds": {k: round(v, 1) for k, v in seconds.items()},
+            "ratios": {
+                "int8_vs_pipeline_default": rate["pantau_int8"] / rate["pipeline_default"],
+                "int8_vs_pipeline_bs32": rate["pantau_int8"] / rate["pipeline_bs32"],
+                "fp32_vs_pipeline_bs32": rate["pantau_fp32"] / rate["pipeline_bs32"],
+                "fp32_vs_pipeline_default": rate["pantau_fp32"] / rate["pipeline_default"],
+                "int8_vs_fp32": rate["pantau_int8"] / rate["pantau_fp32"],
+            },
+            "single_window_posts": int(single.sum()),
+            "max_abs_diff_fp32_vs_pipeline_default": float(
+                np.abs(p32[timed_default] - pp1[timed_default]).max()
+            ),
+            "max_abs_diff_fp32_vs_pipeline_bs32": float(np.abs(p32[single] - pp32[single]).max()),
+            "int8_flag_agreement": float((flags32 == flags8).mean()),
+            "int8_flag_agreement_per_label": dict(
+                zip(fp32.labels, map(float, (flags32 == flags8).mean(axis=0)), strict=True)
+            ),
+            "int8_post_agreement": float((flags32 == flags8).all(axis=1).mean()),
+            "int8_max_abs_prob_diff": float(np.abs(p32[done] - p8[done]).max()),
+            "positive_flags_fp32_per_label": dict(
+                zip(fp32.labels, map(int, flags32.sum(axis=0)), strict=True)
+            ),
+        }
+        results["targets"] = {
+            "int8 >= 5x pipeline default": results["ratios"]["int8_vs_pipeline_default"] >= 5,
+            "int8 >= 3x pipeline bs32": results["ratios"]["int8_vs_pipeline_bs32"] >= 3,
+            "fp32 >= 1.5x pipeline bs32": results["ratios"]["fp32_vs_pipeline_bs32"] >= 1.5,
+            "fp32 == pipeline within 1e-4 (single-window posts)": max(
+                results["max_abs_diff_fp32_vs_pipeline_default"],
+                results["max_abs_diff_fp32_vs_pipeline_bs32"],
+            )
+            <= 1e-4,
+            "int8 agrees on >= 99% of flags": results["int8_flag_agreement"] >= 0.99,
+        }
+        return results
+
     for r, idx in enumerate(slices):
         for name, fn in runs[r % 4 :] + runs[: r % 4]:  # rotate the order every round
             start = time.perf_counter()
             counted[name] += fn(idx)
             seconds[name] += time.perf_counter() - start
-        print(f"round {r + 1}/{len(slices)}: " + ", ".join(f"{k} {counted[k] / seconds[k]:.1f}/s" for k in seconds),
-              file=sys.stderr, flush=True)
-    rate = {k: counted[k] / seconds[k] for k in seconds}
-    single = windows == 1
-    timed_default = single & ~np.isnan(pp1[:, 0])
-    flags32, flags8 = p32 >= fp32.thresholds, p8 >= int8.thresholds
-    results: dict[str, Any] = {
-        "posts": n, "threads": torch.get_num_threads(), "model": str(folder), "model_name": fp32.meta.name,
-        "max_length": fp32.max_length, "rounds": args.rounds, "posts_timed": counted,
-        "posts_per_s": {k: round(v, 2) for k, v in rate.items()},
-        "seconds": {k: round(v, 1) for k, v in seconds.items()},
-        "ratios": {
-            "int8_vs_pipeline_default": rate["pantau_int8"] / rate["pipeline_default"],
-            "int8_vs_pipeline_bs32": rate["pantau_int8"] / rate["pipeline_bs32"],
-            "fp32_vs_pipeline_bs32": rate["pantau_fp32"] / rate["pipeline_bs32"],
-            "fp32_vs_pipeline_default": rate["pantau_fp32"] / rate["pipeline_default"],
-            "int8_vs_fp32": rate["pantau_int8"] / rate["pantau_fp32"],
-        },
-        "single_window_posts": int(single.sum()),
-        "max_abs_diff_fp32_vs_pipeline_default": float(np.abs(p32[timed_default] - pp1[timed_default]).max()),
-        "max_abs_diff_fp32_vs_pipeline_bs32": float(np.abs(p32[single] - pp32[single]).max()),
-        "int8_flag_agreement": float((flags32 == flags8).mean()),
-        "int8_flag_agreement_per_label": dict(zip(fp32.labels, map(float, (flags32 == flags8).mean(axis=0)),
-                                                  strict=True)),
-        "int8_post_agreement": float((flags32 == flags8).all(axis=1).mean()),
-        "int8_max_abs_prob_diff": float(np.abs(p32 - p8).max()),
-        "positive_flags_fp32_per_label": dict(zip(fp32.labels, map(int, flags32.sum(axis=0)), strict=True)),
-    }
-    results["targets"] = {
-        "int8 >= 5x pipeline default": results["ratios"]["int8_vs_pipeline_default"] >= 5,
-        "int8 >= 3x pipeline bs32": results["ratios"]["int8_vs_pipeline_bs32"] >= 3,
-        "fp32 >= 1.5x pipeline bs32": results["ratios"]["fp32_vs_pipeline_bs32"] >= 1.5,
-        "fp32 == pipeline within 1e-4 (single-window posts)": max(
-            results["max_abs_diff_fp32_vs_pipeline_default"], results["max_abs_diff_fp32_vs_pipeline_bs32"]) <= 1e-4,
-        "int8 agrees on >= 99% of flags": results["int8_flag_agreement"] >= 0.99,
-    }
+        print(
+            f"round {r + 1}/{len(slices)}: "
+            + ", ".join(f"{k} {counted[k] / seconds[k]:.1f}/s" for k in seconds),
+            file=sys.stderr,
+            flush=True,
+        )
+        results = summarise(np.concatenate(slices[: r + 1]), r + 1)
+        if args.json:  # partial results after every round: a long run stopped early still reports
+            args.json.write_text(json.dumps(results, indent=2, default=float) + "\n", encoding="utf-8")
     shutil.rmtree(work, ignore_errors=True)
     return results
 
@@ -304,12 +373,33 @@ def memory(args: argparse.Namespace) -> dict[str, Any]:
         data = work / f"posts-{n}.csv"
         write_posts_csv(data, n, pool)
         out = work / f"out-{n}"
-        cmd = [pantau, "score", str(data), "--model", str(model), "--out", str(out), "--quiet",
-               "--chunk-rows", str(args.chunk_rows), "--threads", str(args.threads or 0)]
+        cmd = [
+            pantau,
+            "score",
+            str(data),
+            "--model",
+            str(model),
+            "--out",
+            str(out),
+            "--quiet",
+            "--chunk-rows",
+            str(args.chunk_rows),
+            "--threads",
+            str(args.threads or 0),
+        ]
         rss, seconds, code = peak_rss_of(cmd, env)
-        manifest = json.loads((out / "_manifest.json").read_text()) if (out / "_manifest.json").exists() else {}
-        results["runs"].append({"posts": n, "peak_rss_mib": round(rss / 1024, 1), "seconds": round(seconds, 1),
-                                "exit_code": code, "counts": manifest.get("counts")})
+        manifest = (
+            json.loads((out / "_manifest.json").read_text()) if (out / "_manifest.json").exists() else {}
+        )
+        results["runs"].append(
+            {
+                "posts": n,
+                "peak_rss_mib": round(rss / 1024, 1),
+                "seconds": round(seconds, 1),
+                "exit_code": code,
+                "counts": manifest.get("counts"),
+            }
+        )
         data.unlink()
         shutil.rmtree(out, ignore_errors=True)
     runs = results["runs"]
@@ -325,12 +415,18 @@ def main() -> None:
     sub = parser.add_subparsers(dest="what", required=True)
     s = sub.add_parser("speed", help="Classifier fp32/int8 vs transformers pipeline()")
     s.add_argument("--base", default="models/base/e5-small", help="imported e5-small (pantau base import-e5)")
-    s.add_argument("--model", default=None, help="a trained pantau model folder (default: random head on --base)")
+    s.add_argument(
+        "--model", default=None, help="a trained pantau model folder (default: random head on --base)"
+    )
     s.add_argument("--posts", type=int, default=5000)
     s.add_argument("--threads", type=int, default=0)
     s.add_argument("--rounds", type=int, default=10, help="slices timed round-robin")
-    s.add_argument("--default-share", type=float, default=1.0,
-                   help="fraction of each slice pipeline() with default settings is timed on (it is slow)")
+    s.add_argument(
+        "--default-share",
+        type=float,
+        default=1.0,
+        help="fraction of each slice pipeline() with default settings is timed on (it is slow)",
+    )
     m = sub.add_parser("memory", help="peak RSS of pantau score at growing input sizes")
     m.add_argument("--base", default="models/base/e5-small")
     m.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])

@@ -11,11 +11,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_score import write_posts  # noqa: E402
-from tiny_scoring_model import build_tiny_transformer  # noqa: E402
+from test_score import write_posts
+from tiny_scoring_model import build_tiny_transformer
 
-from pantau.labels import LABEL_KEYS  # noqa: E402
-from pantau.score import REJECTS_FILE, ResumeMismatch, ScoreOptions, score_files  # noqa: E402
+from pantau.labels import LABEL_KEYS
+from pantau.score import REJECTS_FILE, ResumeMismatch, ScoreOptions, score_files
 
 pytestmark = pytest.mark.slow
 
@@ -33,8 +33,9 @@ def test_ray_engine_matches_the_local_engine(tmp_path: Path) -> None:
     options = ScoreOptions(chunk_rows=50, stride=4, threads=1)
     local = score_files([first, second], model, tmp_path / "local", options)
     try:
-        result = score_files_ray([first, second], model, tmp_path / "ray", options, actors=1,
-                                 ray_init={"num_cpus": 2})
+        result = score_files_ray(
+            [first, second], model, tmp_path / "ray", options, actors=1, ray_init={"num_cpus": 2}
+        )
         with pytest.raises(ResumeMismatch, match="no-resume"):
             score_files_ray([first], model, tmp_path / "ray", options)
     finally:
@@ -48,4 +49,8 @@ def test_ray_engine_matches_the_local_engine(tmp_path: Path) -> None:
     assert (b["spans"] == a["spans"]).all() and (b["windows"] == a["windows"]).all()
     assert result.manifest["counts"]["read"] == local.manifest["counts"]["read"] == 122
     assert result.manifest["counts"]["scored"] == len(b)
-    assert len(pd.read_csv(tmp_path / "ray" / REJECTS_FILE)) == result.manifest["counts"]["rejected"] == 120 - len(good)
+    assert (
+        len(pd.read_csv(tmp_path / "ray" / REJECTS_FILE))
+        == result.manifest["counts"]["rejected"]
+        == 120 - len(good)
+    )

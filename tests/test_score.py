@@ -17,12 +17,12 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from tiny_scoring_model import build_tiny_transformer  # noqa: E402
+from tiny_scoring_model import build_tiny_transformer
 
-from pantau.io import text_hash  # noqa: E402
-from pantau.labels import LABEL_KEYS  # noqa: E402
-from pantau.model.classifier import Classifier  # noqa: E402
-from pantau.score import (  # noqa: E402
+from pantau.io import text_hash
+from pantau.labels import LABEL_KEYS
+from pantau.model.classifier import Classifier
+from pantau.score import (
     CHECKPOINT_FILE,
     MANIFEST_FILE,
     REJECTS_FILE,
@@ -71,8 +71,20 @@ def test_every_row_is_scored_or_rejected_with_documented_columns(tmp_path: Path,
     result = score_files([data, extra], model, tmp_path / "out", OPTS)
     out = pd.read_parquet(tmp_path / "out")
     assert sorted(out["id"]) == sorted(good | {"j1"})
-    expected = ["id", "text_hash", *[f"prob_{k}" for k in LABEL_KEYS], *[f"flag_{k}" for k in LABEL_KEYS],
-                "risk", "spans", "windows", "model_name", "model_version", "run_id", "preprocessing", "scored_at"]
+    expected = [
+        "id",
+        "text_hash",
+        *[f"prob_{k}" for k in LABEL_KEYS],
+        *[f"flag_{k}" for k in LABEL_KEYS],
+        "risk",
+        "spans",
+        "windows",
+        "model_name",
+        "model_version",
+        "run_id",
+        "preprocessing",
+        "scored_at",
+    ]
     assert list(out.columns) == expected
     rejects = read_rejects(tmp_path / "out")
     assert len(rejects) == 150 - len(good) + 2
@@ -82,8 +94,10 @@ def test_every_row_is_scored_or_rejected_with_documented_columns(tmp_path: Path,
     assert result.manifest["model"]["model_version"] == "1" and result.manifest["duration_s"] > 0
     assert not (tmp_path / "out" / CHECKPOINT_FILE).exists()
     # Numbers are the Classifier's, flags follow the thresholds, risk ≥ 0.5 exactly when flagged.
-    texts = {**dict(pd.read_csv(data, keep_default_na=False).drop_duplicates("id")[["id", "text"]].values),
-             "j1": "Dasar CEBONG!"}
+    texts = {
+        **dict(pd.read_csv(data, keep_default_na=False).drop_duplicates("id")[["id", "text"]].values),
+        "j1": "Dasar CEBONG!",
+    }
     clf = Classifier.load(model, stride=4)
     probs = clf.predict_proba([texts[i] for i in out["id"]])
     np.testing.assert_allclose(out[[f"prob_{k}" for k in LABEL_KEYS]].to_numpy(), probs, atol=1e-6)
@@ -113,8 +127,13 @@ def test_finished_run_is_not_redone_and_other_runs_are_refused(tmp_path: Path, m
 
 def run_cli(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    return subprocess.Popen([sys.executable, "-m", "pantau.cli", *args], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, **kwargs)  # type: ignore[call-overload]
+    return subprocess.Popen(
+        [sys.executable, "-m", "pantau.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        **kwargs,
+    )  # type: ignore[call-overload]
 
 
 @pytest.mark.slow
@@ -122,8 +141,19 @@ def test_sigkill_then_same_command_finishes_with_every_row_exactly_once(tmp_path
     data = tmp_path / "posts.csv"
     good = write_posts(data, 1500, bad_every=50, seed=1)
     out = tmp_path / "out"
-    args = ["score", str(data), "--model", str(model), "--out", str(out), "--chunk-rows", "25", "--quiet",
-            "--threads", "1"]
+    args = [
+        "score",
+        str(data),
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        "--chunk-rows",
+        "25",
+        "--quiet",
+        "--threads",
+        "1",
+    ]
     # stride/max_length come from params: keep them valid for the 16-token tiny model.
     params = tmp_path / "params.yaml"
     params.write_text("score: {max_length: 16, stride: 4}\n", encoding="utf-8")
@@ -164,7 +194,9 @@ def test_cli_exit_codes(tmp_path: Path, model: Path) -> None:
     assert strict.exit_code == 3
     missing = runner.invoke(app, [*base, str(tmp_path / "nope.csv"), "--out", str(tmp_path / "c")])
     assert missing.exit_code == 2 and "not found" in missing.output
-    bad_model = runner.invoke(app, [*base[:3], "--model", str(tmp_path), "--quiet", str(data), "--out", str(tmp_path / "d")])
+    bad_model = runner.invoke(
+        app, [*base[:3], "--model", str(tmp_path), "--quiet", str(data), "--out", str(tmp_path / "d")]
+    )
     assert bad_model.exit_code == 2 and "pantau_model.json" in bad_model.output
     other = runner.invoke(app, [*base, str(data), "--out", str(tmp_path / "a"), "--chunk-rows", "3"])
     assert other.exit_code == 2 and "--no-resume" in other.output

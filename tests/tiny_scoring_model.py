@@ -8,6 +8,7 @@ saved with ``save_pretrained`` + ``head.safetensors`` (``weight`` [L, H], ``bias
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -39,7 +40,9 @@ def build_tokenizer(folder: Path) -> PreTrainedTokenizerFast:
     tok.train_from_iterator(CORPUS, trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
     )
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
@@ -98,7 +101,7 @@ def build_tiny_transformer(
 class KeywordBaseline:
     """A deterministic stand-in for the trained baseline: probability rises with label keywords."""
 
-    keywords = {
+    keywords: ClassVar[dict[str, tuple[str, ...]]] = {
         "hate_speech": ("cebong", "kadrun"),
         "abusive": ("bodoh", "kampret"),
         "divisive_label": ("cebong", "kampret", "kadrun"),

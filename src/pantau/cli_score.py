@@ -38,11 +38,13 @@ def register(app: typer.Typer) -> None:
             list[Path] | None, typer.Argument(help="CSV/TSV/JSONL/Parquet files (default: score.inputs).")
         ] = None,
         model: Annotated[
-            str | None, typer.Option("--model", "-m", help="Model folder or models:/pantau-classifier@champion.")
+            str | None,
+            typer.Option("--model", "-m", help="Model folder or models:/pantau-classifier@champion."),
         ] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder of part files.")] = None,
         queue: Annotated[
-            str | None, typer.Option("--queue", help="Database URL: enqueue posts whose risk passes the threshold.")
+            str | None,
+            typer.Option("--queue", help="Database URL: enqueue posts whose risk passes the threshold."),
         ] = None,
         engine: Annotated[str | None, typer.Option(help="local | ray (default: score.engine).")] = None,
         precision: Annotated[str | None, typer.Option(help="fp32 | int8 (default: score.precision).")] = None,
@@ -65,7 +67,9 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"expected local or ray, got {chosen_engine!r}", param_hint="--engine")
         chosen_precision = precision or s.precision
         if chosen_precision not in ("fp32", "int8"):
-            raise typer.BadParameter(f"expected fp32 or int8, got {chosen_precision!r}", param_hint="--precision")
+            raise typer.BadParameter(
+                f"expected fp32 or int8, got {chosen_precision!r}", param_hint="--precision"
+            )
         paths = list(inputs) if inputs else [settings.path(p) for p in s.inputs]
         model_source = model or str(settings.path(s.model))
         if not model_source.startswith("models:/"):
@@ -93,14 +97,29 @@ def register(app: typer.Typer) -> None:
             )
         except ValueError as exc:
             raise fail(str(exc), EXIT_USAGE) from None
-        code = run_score(paths, model_source, out_dir, options, engine=chosen_engine, quiet=quiet,
-                         fail_on_rejects=fail_on_rejects)
+        code = run_score(
+            paths,
+            model_source,
+            out_dir,
+            options,
+            engine=chosen_engine,
+            quiet=quiet,
+            fail_on_rejects=fail_on_rejects,
+        )
         if code:
             raise typer.Exit(code)
 
 
-def run_score(paths: list[Path], model: str, out_dir: Path, options: ScoreOptions, *, engine: str, quiet: bool,
-              fail_on_rejects: bool) -> int:
+def run_score(
+    paths: list[Path],
+    model: str,
+    out_dir: Path,
+    options: ScoreOptions,
+    *,
+    engine: str,
+    quiet: bool,
+    fail_on_rejects: bool,
+) -> int:
     """Run the chosen engine and map outcomes to the documented exit codes."""
     from rich.console import Console
 

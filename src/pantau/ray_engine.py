@@ -57,13 +57,18 @@ def _read_file(batch: pd.DataFrame, *, options: ScoreOptions, out: str) -> Itera
     for index, path in zip(batch["index"], batch["path"], strict=True):
         with RejectsWriter(Path(out) / f"_rejects-{int(index):05d}.csv") as rejects:
             reader = read_posts(
-                path, text_column=options.text_column, id_column=options.id_column, chunk_rows=options.chunk_rows,
-                max_chars=options.max_chars, encoding=options.encoding, rejects=rejects,
+                path,
+                text_column=options.text_column,
+                id_column=options.id_column,
+                chunk_rows=options.chunk_rows,
+                max_chars=options.max_chars,
+                encoding=options.encoding,
+                rejects=rejects,
             )
             for chunk in reader:
                 if len(chunk):
                     # Fixed columns: files with different extra columns still form one dataset.
-                    frame = pd.DataFrame({c: chunk[c] if c in chunk else None for c in READ_COLUMNS if c != "_input"})
+                    frame = pd.DataFrame({c: chunk.get(c) for c in READ_COLUMNS if c != "_input"})
                     frame["_input"] = Path(path).name
                     frame["row"] = frame["row"].astype("int64")
                     for column in QUEUE_COLUMNS:
@@ -79,8 +84,12 @@ class ScoreActor:
         from pantau.model.classifier import Classifier
 
         self.classifier = Classifier.load(
-            model, precision=options.precision, threads=options.threads, batch_size=options.batch_size,
-            max_length=options.max_length, stride=options.stride,
+            model,
+            precision=options.precision,
+            threads=options.threads,
+            batch_size=options.batch_size,
+            max_length=options.max_length,
+            stride=options.stride,
         )
         self.find_spans = span_finder()
         self.options = options
@@ -94,8 +103,11 @@ class ScoreActor:
         scored = score_frame(self.classifier, batch, find_spans=self.find_spans)
         if self.enqueue is not None:
             for name, group in batch.groupby("_input", sort=False):
-                self.enqueue(queue_rows(self.classifier, group, scored.loc[group.index], str(name)),
-                             self.classifier, self.options)
+                self.enqueue(
+                    queue_rows(self.classifier, group, scored.loc[group.index], str(name)),
+                    self.classifier,
+                    self.options,
+                )
         return scored
 
 
@@ -107,7 +119,7 @@ def score_files_ray(
     inputs: Sequence[str | Path],
     model: str | Path,
     out_dir: str | Path,
-    options: ScoreOptions = ScoreOptions(),
+    options: ScoreOptions | None = None,
     *,
     actors: int | None = None,
     cpus_per_actor: float = 1.0,
@@ -122,6 +134,7 @@ def score_files_ray(
     from pantau.model.classifier import resolve_source
     from pantau.model.meta import load_meta
 
+    options = options or ScoreOptions()
     paths = [Path(p).resolve() for p in inputs]
     if not paths:
         raise ScoreError("no input files given")
@@ -151,10 +164,12 @@ def score_files_ray(
     if actors is None:
         actors = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
     start = time.monotonic()
-    files = ray.data.from_items([{"index": i, "path": str(p)} for i, p in enumerate(paths)],
-                                override_num_blocks=len(paths))
-    chunks = files.map_batches(_read_file, batch_size=1, batch_format="pandas",
-                               fn_kwargs={"options": options, "out": str(out)})
+    files = ray.data.from_items(
+        [{"index": i, "path": str(p)} for i, p in enumerate(paths)], override_num_blocks=len(paths)
+    )
+    chunks = files.map_batches(
+        _read_file, batch_size=1, batch_format="pandas", fn_kwargs={"options": options, "out": str(out)}
+    )
     scored = chunks.map_batches(
         ScoreActor,
         fn_constructor_kwargs={"model": str(folder), "options": options},
@@ -168,8 +183,15 @@ def score_files_ray(
     return ScoreResult(out, _finish(out, paths, fp, meta, options, duration, actors))
 
 
-def _finish(out: Path, paths: Sequence[Path], fp: dict[str, Any], meta: Any, options: ScoreOptions,
-            duration: float, actors: int) -> dict[str, Any]:
+def _finish(
+    out: Path,
+    paths: Sequence[Path],
+    fp: dict[str, Any],
+    meta: Any,
+    options: ScoreOptions,
+    duration: float,
+    actors: int,
+) -> dict[str, Any]:
     """Merge per-file rejects and summaries, count the written rows, write the manifest."""
     import pyarrow.parquet as pq
 
@@ -202,7 +224,11 @@ def _finish(out: Path, paths: Sequence[Path], fp: dict[str, Any], meta: Any, opt
         "actors": actors,
         "parts": len(list(out.glob("*.parquet"))),
         "inputs": summaries,
-        "model": {**model_identity(meta, options), "labels": list(meta.labels), "thresholds": meta.thresholds},
+        "model": {
+            **model_identity(meta, options),
+            "labels": list(meta.labels),
+            "thresholds": meta.thresholds,
+        },
         "queue": {"enabled": options.queue_url is not None, "risk_threshold": options.risk_threshold},
         "fingerprint": fp,
     }

@@ -110,7 +110,9 @@ def span_finder() -> Callable[[str], Any]:
     try:
         from pantau.text import find_spans
     except ImportError as exc:
-        raise ScoreError(f"divisive-term spans need pantau.text.find_spans, which is not available ({exc})") from exc
+        raise ScoreError(
+            f"divisive-term spans need pantau.text.find_spans, which is not available ({exc})"
+        ) from exc
     return find_spans
 
 
@@ -129,8 +131,13 @@ def spans_json(spans: Iterable[Any]) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
-def score_frame(classifier: Any, frame: pd.DataFrame, *, find_spans: Callable[[str], Any] | None = None,
-                scored_at: str | None = None) -> pd.DataFrame:
+def score_frame(
+    classifier: Any,
+    frame: pd.DataFrame,
+    *,
+    find_spans: Callable[[str], Any] | None = None,
+    scored_at: str | None = None,
+) -> pd.DataFrame:
     """Score one validated chunk (columns ``id``, ``text``) into the output columns described above."""
     texts = frame["text"].astype(str).tolist()
     probs, flags, risk, windows = classifier.score_arrays(texts)
@@ -156,7 +163,9 @@ def score_frame(classifier: Any, frame: pd.DataFrame, *, find_spans: Callable[[s
     return pd.DataFrame(out)
 
 
-def queue_rows(classifier: Any, frame: pd.DataFrame, scored: pd.DataFrame, source: str) -> list[dict[str, Any]]:
+def queue_rows(
+    classifier: Any, frame: pd.DataFrame, scored: pd.DataFrame, source: str
+) -> list[dict[str, Any]]:
     """Rows for ``pantau.queue.enqueue_predictions``: the post, its scores and the model identity."""
     thresholds = dict(zip(classifier.labels, map(float, classifier.thresholds), strict=True))
     rows = []
@@ -209,7 +218,9 @@ def model_identity(meta: Any, options: ScoreOptions) -> dict[str, Any]:
     }
 
 
-def fingerprint(inputs: Sequence[Path], model_folder: Path, meta: Any, options: ScoreOptions) -> dict[str, Any]:
+def fingerprint(
+    inputs: Sequence[Path], model_folder: Path, meta: Any, options: ScoreOptions
+) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
     files = []
     for path in inputs:
@@ -237,7 +248,15 @@ def _fresh_state(fp: dict[str, Any], inputs: Sequence[Path]) -> dict[str, Any]:
         "enqueued": 0,
         "rejects_bytes": 0,
         "inputs": [
-            {"path": str(p), "rows_done": 0, "done": False, "read": 0, "kept": 0, "rejected": 0, "reasons": {}}
+            {
+                "path": str(p),
+                "rows_done": 0,
+                "done": False,
+                "read": 0,
+                "kept": 0,
+                "rejected": 0,
+                "reasons": {},
+            }
             for p in inputs
         ],
     }
@@ -245,7 +264,11 @@ def _fresh_state(fp: dict[str, Any], inputs: Sequence[Path]) -> dict[str, Any]:
 
 def _own_files(out: Path) -> list[Path]:
     names = (MANIFEST_FILE, CHECKPOINT_FILE, REJECTS_FILE)
-    return [p for p in out.iterdir() if p.name in names or _part_index(p) is not None or p.name.startswith(".part-")]
+    return [
+        p
+        for p in out.iterdir()
+        if p.name in names or _part_index(p) is not None or p.name.startswith(".part-")
+    ]
 
 
 def _part_index(path: Path) -> int | None:
@@ -257,7 +280,9 @@ def _part_index(path: Path) -> int | None:
     return None
 
 
-def _prepare_out(out: Path, fp: dict[str, Any], inputs: Sequence[Path], resume: bool) -> dict[str, Any] | None:
+def _prepare_out(
+    out: Path, fp: dict[str, Any], inputs: Sequence[Path], resume: bool
+) -> dict[str, Any] | None:
     """Return the state to continue from, or ``None`` when the folder already holds this finished run."""
     out.mkdir(parents=True, exist_ok=True)
     checkpoint, manifest = out / CHECKPOINT_FILE, out / MANIFEST_FILE
@@ -292,7 +317,9 @@ def _prepare_out(out: Path, fp: dict[str, Any], inputs: Sequence[Path], resume: 
             "use another --out folder or --no-resume to overwrite it"
         )
     if any(_part_index(p) is not None for p in out.iterdir()):
-        raise ResumeMismatch(f"{out} holds part files without a checkpoint; use another --out folder or --no-resume")
+        raise ResumeMismatch(
+            f"{out} holds part files without a checkpoint; use another --out folder or --no-resume"
+        )
     return _fresh_state(fp, inputs)
 
 
@@ -303,13 +330,14 @@ def score_files(
     inputs: Sequence[str | os.PathLike[str]],
     model: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
-    options: ScoreOptions = ScoreOptions(),
+    options: ScoreOptions | None = None,
     *,
     classifier: Any | None = None,
 ) -> ScoreResult:
     """Score ``inputs`` with ``model`` into ``out_dir`` (see the module docstring); resumable."""
     from pantau.model.classifier import Classifier, resolve_source
 
+    options = options or ScoreOptions()
     paths = [Path(p) for p in inputs]
     if not paths:
         raise ScoreError("no input files given")
@@ -318,8 +346,12 @@ def score_files(
         raise ScoreError(f"input file(s) not found: {', '.join(missing)}")
     folder = resolve_source(model)
     clf = classifier or Classifier.load(
-        folder, precision=options.precision, threads=options.threads, batch_size=options.batch_size,
-        max_length=options.max_length, stride=options.stride,
+        folder,
+        precision=options.precision,
+        threads=options.threads,
+        batch_size=options.batch_size,
+        max_length=options.max_length,
+        stride=options.stride,
     )
     find_spans = span_finder()
     enqueue = _enqueuer(options.queue_url) if options.queue_url else None
@@ -349,8 +381,14 @@ def score_files(
             if entry["done"]:
                 continue
             reader = read_posts(
-                path, text_column=options.text_column, id_column=options.id_column, chunk_rows=options.chunk_rows,
-                max_chars=options.max_chars, encoding=options.encoding, rejects=rejects, skip_rows=entry["rows_done"],
+                path,
+                text_column=options.text_column,
+                id_column=options.id_column,
+                chunk_rows=options.chunk_rows,
+                max_chars=options.max_chars,
+                encoding=options.encoding,
+                rejects=rejects,
+                skip_rows=entry["rows_done"],
             )
             summary = reader.summary
             start = {k: entry[k] for k in ("rows_done", "read", "kept", "rejected")}
@@ -401,8 +439,9 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def _manifest(state: dict[str, Any], fp: dict[str, Any], duration: float, clf: Any, options: ScoreOptions
-              ) -> dict[str, Any]:
+def _manifest(
+    state: dict[str, Any], fp: dict[str, Any], duration: float, clf: Any, options: ScoreOptions
+) -> dict[str, Any]:
     read = sum(e["read"] for e in state["inputs"])
     rejected = sum(e["rejected"] for e in state["inputs"])
     scored = state["scored"]
@@ -416,9 +455,14 @@ def _manifest(state: dict[str, Any], fp: dict[str, Any], duration: float, clf: A
         "posts_per_s": round(scored / duration, 2) if duration > 0 else None,
         "parts": state["next_part"],
         "inputs": state["inputs"],
-        "model": {**clf.describe(), "labels": list(clf.labels),
-                  "thresholds": dict(zip(clf.labels, map(float, clf.thresholds), strict=True))},
-        "settings": {k: v for k, v in dataclasses.asdict(options).items() if k not in ("queue_url", "progress")},
+        "model": {
+            **clf.describe(),
+            "labels": list(clf.labels),
+            "thresholds": dict(zip(clf.labels, map(float, clf.thresholds), strict=True)),
+        },
+        "settings": {
+            k: v for k, v in dataclasses.asdict(options).items() if k not in ("queue_url", "progress")
+        },
         "queue": {"enabled": options.queue_url is not None, "risk_threshold": options.risk_threshold},
         "fingerprint": fp,
     }
@@ -428,7 +472,9 @@ def _enqueuer(database_url: str) -> Callable[[list[dict[str, Any]], Any, ScoreOp
     try:
         from pantau.queue import enqueue_predictions
     except ImportError as exc:
-        raise ScoreError(f"--queue needs pantau.queue.enqueue_predictions, which is not available ({exc})") from exc
+        raise ScoreError(
+            f"--queue needs pantau.queue.enqueue_predictions, which is not available ({exc})"
+        ) from exc
 
     def enqueue(rows: list[dict[str, Any]], clf: Any, options: ScoreOptions) -> int:
         result = enqueue_predictions(
@@ -472,15 +518,28 @@ class _Progress:
         self._bar: Any = None
         if not enabled:
             return
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         estimates = [estimate_rows(p) for p in paths]
         total = None if any(e is None for e in estimates) else sum(e or 0 for e in estimates)
         done = sum(e["read"] for e in state["inputs"])
         self._bar = Progress(
-            TextColumn("[bold]scoring"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-            TextColumn("{task.fields[rate]} posts/s"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            TextColumn("[bold]scoring"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[rate]} posts/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
             transient=False,
         )
         self._task = self._bar.add_task("score", total=total, completed=done, rate="-")

@@ -16,16 +16,16 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tiny_scoring_model import KeywordBaseline, build_tiny_transformer  # noqa: E402
+from tiny_scoring_model import KeywordBaseline, build_tiny_transformer
 
-from pantau.labels import LABEL_KEYS  # noqa: E402
-from pantau.model.classifier import (  # noqa: E402
+from pantau.labels import LABEL_KEYS
+from pantau.model.classifier import (
     Classifier,
     ClassifierError,
     MeanPoolClassifier,
     risk_from_probabilities,
 )
-from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta, save_meta  # noqa: E402
+from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta, save_meta
 
 TEXTS = [
     "dasar cebong tidak tahu diri",
@@ -109,15 +109,16 @@ def test_temperatures_divide_the_logits(tmp_path: Path) -> None:
     save_meta(warm, dataclasses.replace(load_meta(plain), temperatures={"abusive": 2.0}))
     p1 = Classifier.load(plain, stride=4).predict_proba(TEXTS)
     p2 = Classifier.load(warm, stride=4).predict_proba(TEXTS)
-    logit = lambda p: np.log(p / (1 - p))  # noqa: E731
+    logit = lambda p: np.log(p / (1 - p))
     j = LABEL_KEYS.index("abusive")
     np.testing.assert_allclose(logit(p2[:, j]), logit(p1[:, j]) / 2.0, atol=1e-4)
     others = [k for k in range(len(LABEL_KEYS)) if k != j]
     np.testing.assert_allclose(p2[:, others], p1[:, others], atol=1e-6)
 
 
-def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(tiny_model: Path, clf: Classifier,
-                                                                tmp_path: Path) -> None:
+def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(
+    tiny_model: Path, clf: Classifier, tmp_path: Path
+) -> None:
     import onnx
 
     q = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path)
@@ -126,8 +127,11 @@ def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(tiny_model: Path,
     ops = [n.op_type for n in graph.node]
     # 2 layers × 5 projections in int8; the feed-forward output (2) and the head stay fp32 MatMuls.
     assert ops.count("MatMulInteger") == 10
-    plain = [n for n in graph.node if n.op_type == "MatMul"
-             and any(i.name in n.input and len(i.dims) == 2 for i in graph.initializer)]
+    plain = [
+        n
+        for n in graph.node
+        if n.op_type == "MatMul" and any(i.name in n.input and len(i.dims) == 2 for i in graph.initializer)
+    ]
     assert len(plain) == 3
     diff = np.abs(q.predict_proba(TEXTS) - clf.predict_proba(TEXTS)).max()
     assert diff < 0.05
@@ -212,9 +216,14 @@ def test_preprocessing_recorded_in_the_model_is_applied(tmp_path: Path) -> None:
     assert not np.allclose(Classifier.load(raw, stride=4).predict_proba(posts), expected, atol=1e-6)
     # Options recorded in the version are honoured; unknown versions are refused.
     save_meta(pre, dataclasses.replace(load_meta(raw), preprocessing="transformer/1+noslang"))
-    expected = Classifier.load(raw, stride=4).predict_proba(text.preprocess(posts, "transformer", slang=False))
+    expected = Classifier.load(raw, stride=4).predict_proba(
+        text.preprocess(posts, "transformer", slang=False)
+    )
     np.testing.assert_allclose(Classifier.load(pre, stride=4).predict_proba(posts), expected, atol=1e-6)
-    for bad, message in (("transformer/0", "trained with preprocessing"), ("transformer/1+kamusalay-abc", "kamusalay")):
+    for bad, message in (
+        ("transformer/0", "trained with preprocessing"),
+        ("transformer/1+kamusalay-abc", "kamusalay"),
+    ):
         save_meta(pre, dataclasses.replace(load_meta(raw), preprocessing=bad))
         with pytest.raises(ModelFolderError, match=message):
             Classifier.load(pre, stride=4).predict_proba(posts)

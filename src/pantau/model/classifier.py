@@ -161,7 +161,7 @@ class _TransformerBackend:
         cache_dir: Path | None = None,
     ):
         from safetensors.torch import load_file
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoTokenizer
 
         self.batch_size = batch_size
         self.max_length = max_length
@@ -178,18 +178,16 @@ class _TransformerBackend:
             )
         room = max_length - specials
         if stride < 0:
-            raise ClassifierError(f"stride={stride} must be ≥ 0; it is how many tokens consecutive windows share")
+            raise ClassifierError(
+                f"stride={stride} must be ≥ 0; it is how many tokens consecutive windows share"
+            )
         if stride >= room:
             # Models trained on short windows (max_length from a length percentile) cannot overlap by the
             # configured stride; half a window of overlap still reads every token, just in more windows.
             log.warning("stride %d does not fit windows of %d text tokens; using %d", stride, room, room // 2)
             self.stride = room // 2
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        try:
-            # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
-            encoder = AutoModel.from_pretrained(folder, add_pooling_layer=False)
-        except TypeError:
-            encoder = AutoModel.from_pretrained(folder)
+        encoder = _load_encoder(folder)
         limit = getattr(encoder.config, "max_position_embeddings", None)
         if limit is not None and max_length > limit:
             raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
@@ -266,6 +264,21 @@ class _TransformerBackend:
     def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         windows = self.windows(texts)
         return self.window_logits(windows), windows.owner
+
+
+def _load_encoder(folder: Path) -> Any:
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # the "unexpected pooler weights" load report is expected here
+    try:
+        # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
+        return AutoModel.from_pretrained(folder, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_pretrained(folder)
+    finally:
+        hf_logging.set_verbosity(previous)
 
 
 class _BaselineBackend:

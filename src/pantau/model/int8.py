@@ -57,7 +57,9 @@ def cache_key(folder: Path) -> str:
     return h.hexdigest()[:24]
 
 
-def build_int8_onnx(model: torch.nn.Module, intermediate_size: int | None, num_labels: int, target: Path) -> Path:
+def build_int8_onnx(
+    model: torch.nn.Module, intermediate_size: int | None, num_labels: int, target: Path
+) -> Path:
     """Export ``model`` (input_ids, attention_mask → logits) to ONNX, quantise it, write ``target``."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -71,10 +73,18 @@ def build_int8_onnx(model: torch.nn.Module, intermediate_size: int | None, num_l
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
             torch.onnx.export(
-                model, (ids, mask), str(fp32_path), input_names=["input_ids", "attention_mask"],
-                output_names=["logits"], opset_version=17, dynamo=False,
-                dynamic_axes={"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"},
-                              "logits": {0: "batch"}},
+                model,
+                (ids, mask),
+                str(fp32_path),
+                input_names=["input_ids", "attention_mask"],
+                output_names=["logits"],
+                opset_version=17,
+                dynamo=False,
+                dynamic_axes={
+                    "input_ids": {0: "batch", 1: "tokens"},
+                    "attention_mask": {0: "batch", 1: "tokens"},
+                    "logits": {0: "batch"},
+                },
             )
         excluded = _fp32_matmuls(fp32_path, intermediate_size, num_labels)
         int8_path = Path(tmp) / "model.int8.onnx"
@@ -82,8 +92,14 @@ def build_int8_onnx(model: torch.nn.Module, intermediate_size: int | None, num_l
         was = root.disabled
         root.disabled = True
         try:  # the quantiser logs a pre-processing hint on the root logger every time
-            quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True,
-                             op_types_to_quantize=["MatMul"], nodes_to_exclude=excluded)
+            quantize_dynamic(
+                str(fp32_path),
+                str(int8_path),
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+                nodes_to_exclude=excluded,
+            )
         finally:
             root.disabled = was
         os.replace(int8_path, target)
@@ -129,8 +145,15 @@ class OnnxInt8Model:
         return torch.from_numpy(np.asarray(logits))
 
 
-def load_int8(model: torch.nn.Module, folder: Path, *, num_labels: int, intermediate_size: int | None,
-              threads: int = 0, cache_dir: Path | None = None) -> Any:
+def load_int8(
+    model: torch.nn.Module,
+    folder: Path,
+    *,
+    num_labels: int,
+    intermediate_size: int | None,
+    threads: int = 0,
+    cache_dir: Path | None = None,
+) -> Any:
     """The int8 model for ``folder``: from the cache, or exported and quantised now (once)."""
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     target = cache / f"{cache_key(folder)}.int8.onnx"
