@@ -130,6 +130,10 @@ def run_score(
     from pantau.score import ResumeMismatch, ScoreError, score_files
 
     console = Console(stderr=True)
+    if quiet:  # jobs: no model-loading progress bars either
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise fail(f"input file(s) not found: {', '.join(missing)}", EXIT_USAGE)
