@@ -237,6 +237,8 @@ def main() -> None:
                 rows.append(row)
                 results[f"{name}/{eval_name}"] = {"metrics": ev.metrics, "mention_literal": ev.slices.get("mention_literal")}
     table = pd.DataFrame(rows)
+    for col in table.columns.drop(["model", "eval", "n"]):
+        table[col] = pd.to_numeric(table[col])  # all-None columns would print "None" instead of "-"
     pd.set_option("display.width", 200)
     pd.set_option("display.max_columns", 20)
     print("\nF1 per label at each model's thresholds (tuned on its own validation split); macro over the labels it was "
