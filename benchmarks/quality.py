@@ -30,11 +30,6 @@ import tempfile
 import time
 from pathlib import Path
 
-# Running a script puts its folder first on sys.path, where benchmarks/queue.py would shadow the standard
-# library's queue module (torch imports it).
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
-
 import pandas as pd
 
 REPO = Path(__file__).resolve().parents[1]

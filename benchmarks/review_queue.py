@@ -4,8 +4,8 @@ Runs SQLite and PostgreSQL side by side in one process tree and prints, per back
 enqueue throughput (target ≥ 5,000 items/s) and claim+decide latency percentiles (target p95 ≤ 50 ms).
 Reviewers are separate processes (like separate app workers), each with its own connection pool.
 
-    python benchmarks/queue.py                       # 100,000 items, 8 reviewers, both backends
-    python benchmarks/queue.py --backend sqlite --items 20000 --json var/bench_queue.json
+    python benchmarks/review_queue.py                       # 100,000 items, 8 reviewers, both backends
+    python benchmarks/review_queue.py --backend sqlite --items 20000 --json var/bench_queue.json
 
 PostgreSQL: ``--pg-url`` (default $PANTAU_TEST_POSTGRES_URL or postgresql+psycopg://postgres@127.0.0.1:5432/test);
 the benchmark works in a scratch schema it drops afterwards. Unreachable → reported and skipped.
@@ -13,19 +13,15 @@ the benchmark works in a scratch schema it drops afterwards. Unreachable → rep
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This file is named queue.py: keep its folder off sys.path so `import queue` finds the standard library.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
 import argparse
 import json
 import multiprocessing as mp
 import os
 import statistics
+import sys
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
