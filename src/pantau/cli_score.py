@@ -92,6 +92,8 @@ def register(app: typer.Typer) -> None:
                 stride=s.stride,
                 queue_url=queue,
                 risk_threshold=settings.queue.risk_threshold,
+                double_review_risk=settings.queue.double_review_risk,
+                aging_per_hour=settings.queue.aging_per_hour,
                 resume=resume,
                 progress=not quiet and sys.stderr.isatty(),
             )

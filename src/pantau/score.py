@@ -80,6 +80,8 @@ class ScoreOptions:
     stride: int = 64
     queue_url: str | None = None
     risk_threshold: float = 0.5
+    double_review_risk: float = 0.85
+    aging_per_hour: float = 0.01
     resume: bool = True
     progress: bool = False
 
@@ -478,7 +480,12 @@ def _enqueuer(database_url: str) -> Callable[[list[dict[str, Any]], Any, ScoreOp
 
     def enqueue(rows: list[dict[str, Any]], clf: Any, options: ScoreOptions) -> int:
         result = enqueue_predictions(
-            database_url, rows, model_version=clf.meta.version, risk_threshold=options.risk_threshold
+            database_url,
+            rows,
+            model_version=clf.meta.version,
+            risk_threshold=options.risk_threshold,
+            double_review_risk=options.double_review_risk,
+            aging_per_hour=options.aging_per_hour,
         )
         refused = getattr(result, "rejected", ())
         if refused:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -310,13 +311,13 @@ def train_transformer(
             report_to="none",
             seed=settings.seed,
             data_seed=settings.seed,
-            use_cpu=True,
+            use_cpu=not torch.cuda.is_available(),  # a CUDA build of torch trains on the GPU, unchanged otherwise
             bf16=settings.bf16,
             train_sampling_strategy="group_by_length" if settings.group_by_length else "random",
             label_names=["labels"],
             remove_unused_columns=False,
             dataloader_num_workers=0,
-            disable_tqdm=True,
+            disable_tqdm=not sys.stderr.isatty(),  # a progress bar on a terminal, clean logs in jobs and CI
         )
         trainer = MaskedBCETrainer(
             model=model,
