@@ -56,15 +56,7 @@ def _read_file(batch: pd.DataFrame, *, options: ScoreOptions, out: str) -> Itera
     """Ray task: stream one input file through the pantau reader, yielding validated chunks."""
     for index, path in zip(batch["index"], batch["path"], strict=True):
         with RejectsWriter(Path(out) / f"_rejects-{int(index):05d}.csv") as rejects:
-            reader = read_posts(
-                path,
-                text_column=options.text_column,
-                id_column=options.id_column,
-                chunk_rows=options.chunk_rows,
-                max_chars=options.max_chars,
-                encoding=options.encoding,
-                rejects=rejects,
-            )
+            reader = read_posts(path, **options.reader_options(), rejects=rejects)
             for chunk in reader:
                 if len(chunk):
                     # Fixed columns: files with different extra columns still form one dataset.

@@ -91,6 +91,16 @@ class ScoreOptions:
         if not 0.0 <= self.risk_threshold <= 1.0:
             raise ValueError(f"risk_threshold must be within [0, 1], got {self.risk_threshold}")
 
+    def reader_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`pantau.io.read_posts`, shared by the local and Ray engines."""
+        return {
+            "text_column": self.text_column,
+            "id_column": self.id_column,
+            "chunk_rows": self.chunk_rows,
+            "max_chars": self.max_chars,
+            "encoding": self.encoding,
+        }
+
 
 @dataclass
 class ScoreResult:
@@ -382,16 +392,7 @@ def score_files(
             entry = state["inputs"][index]
             if entry["done"]:
                 continue
-            reader = read_posts(
-                path,
-                text_column=options.text_column,
-                id_column=options.id_column,
-                chunk_rows=options.chunk_rows,
-                max_chars=options.max_chars,
-                encoding=options.encoding,
-                rejects=rejects,
-                skip_rows=entry["rows_done"],
-            )
+            reader = read_posts(path, **options.reader_options(), rejects=rejects, skip_rows=entry["rows_done"])
             summary = reader.summary
             start = {k: entry[k] for k in ("rows_done", "read", "kept", "rejected")}
             start["reasons"] = dict(entry["reasons"])
