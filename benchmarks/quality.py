@@ -70,7 +70,7 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
 
     settings = TrainSettings(
         kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, seed=13,
+        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers, seed=13,
         early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
     )
     if kind == "baseline":
@@ -85,20 +85,23 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
                              preprocessing=preprocessing_id("transformer"), base_name="e5-small-offline")
 
 
-def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size: int) -> pd.DataFrame:
+def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size: int,
+                     freeze_layers: int) -> pd.DataFrame:
     """Training throughput of the tutorial recipe vs ours on the same rows, interleaved so load hits both.
 
     Each configuration runs forward + masked BCE + backward + AdamW on the same ``rows`` Ibrohim posts
     (e5-small, word embeddings frozen): ``padded-64`` pads every batch to 64 tokens in fp32 (the
     straightforward recipe); ``dynamic`` pads each batch to its own longest row; ``+grouped`` also batches
-    rows of similar length; ``+bf16`` adds bf16 autocast.
+    rows of similar length; ``+frozen N`` also freezes the bottom N blocks (``train.freeze_layers``);
+    ``+bf16`` adds bf16 autocast (only where the CPU has AVX-512 BF16/AMX: elsewhere it is emulated and
+    an order of magnitude slower).
     """
     import numpy as np
     import torch
     from transformers import AutoModel, AutoTokenizer
 
     from pantau.model.base import resolve_base_model
-    from pantau.model.train import MeanPoolingModel, masked_bce
+    from pantau.model.train import MeanPoolingModel, bf16_supported, freeze_bottom_layers, masked_bce
     from pantau.model.train_data import preprocess_texts, preprocessing_id
 
     base = resolve_base_model("e5-small-offline", offline_dir=REPO / "models" / "base" / "e5-small")
@@ -107,6 +110,7 @@ def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size:
     model.encoder.get_input_embeddings().weight.requires_grad_(False)
     model.train()
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    layers = [b for b in model.encoder.encoder.layer]
     texts = preprocess_texts(train["text"].head(rows).tolist(), preprocessing_id("transformer"))
     ids = tok(texts, truncation=True, max_length=64)["input_ids"]
     y = torch.zeros((batch_size, 4))
@@ -115,7 +119,12 @@ def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size:
         order = np.argsort([len(i) for i in ids], kind="stable") if grouped else np.arange(len(ids))
         return [list(order[i : i + batch_size]) for i in range(0, len(order), batch_size)]
 
-    def run(pad_to: int | None, grouped: bool, bf16: bool) -> float:
+    def run(pad_to: int | None, grouped: bool, bf16: bool, frozen: int = 0) -> float:
+        for block in layers:
+            block.requires_grad_(True)
+        model.encoder.embeddings.requires_grad_(True)
+        model.encoder.get_input_embeddings().weight.requires_grad_(False)
+        freeze_bottom_layers(model.encoder, frozen)
         start = time.perf_counter()
         for b in batches(grouped):
             width = pad_to or max(len(ids[i]) for i in b)
@@ -131,9 +140,13 @@ def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size:
             opt.zero_grad()
         return len(ids) / (time.perf_counter() - start)
 
-    configs = {"padded-64 fp32": (64, False, False), "dynamic fp32": (None, False, False),
-               "dynamic+grouped fp32": (None, True, False), "dynamic+grouped+bf16": (None, True, True)}
-    run(None, True, True)  # warm-up
+    configs = {"padded-64 fp32": (64, False, False, 0), "dynamic fp32": (None, False, False, 0),
+               "dynamic+grouped fp32": (None, True, False, 0)}
+    if freeze_layers:
+        configs[f"dynamic+grouped+frozen {freeze_layers}"] = (None, True, False, freeze_layers)
+    if bf16_supported():
+        configs["dynamic+grouped+bf16"] = (None, True, True, 0)
+    run(None, True, False)  # warm-up
     speeds: dict[str, list[float]] = {k: [] for k in configs}
     for _ in range(rounds):
         for name, cfg in configs.items():
@@ -157,12 +170,18 @@ def main() -> None:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--patience", type=int, default=1)
     parser.add_argument("--head-lr-multiplier", type=float, default=10.0)
-    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--freeze-layers", type=int, default=4, help="train.freeze_layers: bottom blocks frozen")
+    parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
+                        help="bf16 autocast (default: only where the CPU has AVX-512 BF16/AMX)")
     parser.add_argument("--max-train-rows", type=int, default=None)
     parser.add_argument("--speed", action="store_true", help="only compare training throughput of the recipes")
     parser.add_argument("--speed-rows", type=int, default=256)
     parser.add_argument("--speed-rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.bf16 is None:
+        from pantau.model.train import bf16_supported
+
+        args.bf16 = bf16_supported()
     if args.quick:
         args.epochs, args.max_train_rows = 1.0, args.max_train_rows or 300
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -181,7 +200,7 @@ def main() -> None:
     sets = {src: {name: by_source(frame, src) for name, frame in splits.items()} for src in ("ibrohim2019", "sample")}
     if args.speed:
         table = speed_comparison(sets["ibrohim2019"]["train"], rows=args.speed_rows, rounds=args.speed_rounds,
-                                 batch_size=args.batch_size)
+                                 batch_size=args.batch_size, freeze_layers=args.freeze_layers)
         print(f"\ntraining throughput, e5-small, {args.speed_rows} Ibrohim posts, batch {args.batch_size}, "
               f"median of {args.speed_rounds} interleaved rounds, {torch.get_num_threads()} threads:")
         print(table.to_string(index=False))

@@ -92,6 +92,7 @@ class TrainSettings:
     batch_size: int = 32
     max_length: int = 128
     freeze_embeddings: bool = True
+    freeze_layers: int = 0  # also freeze the bottom N encoder layers: no backward through them (CPU speed)
     pos_weight: bool = True
     early_stopping_patience: int = 2
     seed: int = 13

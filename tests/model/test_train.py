@@ -238,3 +238,55 @@ def test_optimizer_gives_the_head_a_higher_rate_and_skips_frozen_embeddings(tiny
     assert id(encoder.get_input_embeddings().weight) not in lrs
     # Biases and LayerNorm weights are not decayed, as in the Trainer's default optimiser.
     assert {g["weight_decay"] for g in optimizer.param_groups} == {0.0, 0.01}
+
+
+def test_freeze_bottom_layers_stops_gradients_below_the_top_blocks(tiny_base_dir: Path) -> None:
+    from transformers import AutoModel
+
+    from pantau.model.train import freeze_bottom_layers
+
+    encoder = AutoModel.from_pretrained(tiny_base_dir)
+    frozen = freeze_bottom_layers(encoder, 1)
+    blocks = encoder.encoder.layer
+    assert frozen == sum(p.numel() for p in encoder.embeddings.parameters()) + sum(
+        p.numel() for p in blocks[0].parameters()
+    )
+    assert not any(p.requires_grad for p in blocks[0].parameters())
+    assert all(p.requires_grad for p in blocks[1].parameters())
+    model = MeanPoolingModel(encoder, len(LABEL_KEYS))
+    ids = torch.tensor([[0, 100, 200, 2]])
+    out = model(ids, torch.ones_like(ids))["logits"].sum()
+    out.backward()
+    assert blocks[0].attention.self.query.weight.grad is None
+    assert blocks[1].attention.self.query.weight.grad is not None
+    with pytest.raises(TrainDataError, match="at most 1"):
+        freeze_bottom_layers(AutoModel.from_pretrained(tiny_base_dir), 2)
+    assert freeze_bottom_layers(AutoModel.from_pretrained(tiny_base_dir), 0) == 0
+
+
+def test_bf16_supported_reads_the_hardware() -> None:
+    from pantau.model.train import bf16_supported
+
+    assert bf16_supported() is (torch.cuda.is_available() or _cpu_has_bf16())
+
+
+def test_training_with_frozen_layers_records_them(tiny_base_dir: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    splits = tiny_splits()
+    settings = dataclasses.replace(FAST, epochs=1, freeze_layers=1, bf16=True)
+    result = train_transformer(
+        splits["train"], splits["val"], base_model=tiny_base_dir, out_dir=tmp_path / "m",
+        settings=settings, preprocessing="none", base_name="tiny-e5",
+    )
+    assert result.params["freeze_layers"] == 1
+    assert result.params["bf16_used"] == (torch.cuda.is_available() or _cpu_has_bf16())
+    encoder_frozen = result.params["frozen"]
+    assert encoder_frozen > 0
+    probs = Classifier.load(result.folder).predict_proba(splits["val"]["text"].tolist())
+    assert probs.shape == (len(splits["val"]), len(LABEL_KEYS)) and np.isfinite(probs).all()
+
+
+def _cpu_has_bf16() -> bool:
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    return "avx512_bf16" in flags or "amx_bf16" in flags

@@ -272,3 +272,30 @@ def test_deactivated_reviewer_cannot_claim(engine: Engine, people: dict[str, int
     assert authenticate(engine, "rina", "rahasia-123").role == "reviewer"
     assert authenticate(engine, "rina", "salah-sandi") is None
     assert authenticate(engine, "nobody", "rahasia-123") is None
+
+
+def test_expiry_sweep_runs_at_most_once_per_interval(engine: Engine, people: dict[str, int]) -> None:
+    store.enqueue(engine, [row("a", 0.6), row("b", 0.7)], model_version="v1", risk_threshold=0.5)
+    [first] = store.claim(engine, people["rina"], 1, lease_minutes=0.01, now=T0)  # lease: 0.6 s
+    # 1 s later the lease has run out, but the last sweep was under EXPIRY_SWEEP_SECONDS ago.
+    soon = T0 + timedelta(seconds=1)
+    assert store.EXPIRY_SWEEP_SECONDS > 1
+    [second] = store.claim(engine, people["budi"], 1, now=soon)
+    assert second != first
+    assert store.get_item(engine, first).status == "claimed"
+    later = T0 + timedelta(seconds=store.EXPIRY_SWEEP_SECONDS + 1)
+    assert store.claim(engine, people["budi"], 1, now=later) == [first]
+
+
+def test_claim_by_deactivated_user_is_refused_even_on_an_empty_queue(
+    engine: Engine, people: dict[str, int]
+) -> None:
+    from pantau.queue.users import set_active
+
+    set_active(engine, "rina", False)
+    with pytest.raises(Forbidden):
+        store.claim(engine, people["rina"], 1)
+    store.enqueue(engine, [row("a", 0.6)], model_version="v1", risk_threshold=0.5)
+    with pytest.raises(Forbidden):
+        store.claim(engine, people["rina"], 1)
+    assert store.get_item(engine, store.list_items(engine)[0][0].id).status == "pending"

@@ -9,6 +9,7 @@ held by two reviewers.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +59,33 @@ _CLAIM_NEXT = (
     .limit(bindparam("n"))
     .with_for_update(skip_locked=True)
 )
+_USER_ACTIVE = (
+    select(_users.c.id).where(_users.c.id == bindparam("uid"), _users.c.active.is_(True)).exists()
+)
+
+
+def _claim_statement(pick: Any) -> Any:
+    """One UPDATE … WHERE id IN (pick) RETURNING: choosing and taking items is a single round trip.
+
+    ``pick`` selects the candidate ids (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; under SQLite's
+    ``BEGIN IMMEDIATE`` nobody else can write meanwhile). The status test repeats in the outer WHERE so
+    an item that changed between the two (it cannot, under the locks) would simply not be taken.
+    """
+    return (
+        update(_items)
+        .where(_items.c.id.in_(pick.correlate(None).scalar_subquery()), _items.c.status == PENDING, _USER_ACTIVE)
+        .values(
+            status=CLAIMED,
+            claimed_by=bindparam("uid"),
+            claimed_at=bindparam("now"),
+            lease_expires_at=bindparam("expires"),
+            updated_at=bindparam("now"),
+        )
+        .returning(_items.c.id, _items.c.priority_key)
+    )
+
+
+_CLAIM = _claim_statement(_CLAIM_NEXT)
 _TAKE = (
     update(_items)
     .where(_items.c.id.in_(bindparam("ids", expanding=True)), _items.c.status == PENDING)
@@ -77,9 +105,11 @@ _LOCK_FOR_DECIDE = (
         _items.c.model_version,
         _items.c.review_count,
         _items.c.required_reviews,
+        # The reviewer's account is checked in the same round trip as the item is locked.
+        select(_users.c.active).where(_users.c.id == bindparam("uid")).scalar_subquery().label("user_active"),
     )
     .where(_items.c.id == bindparam("item"))
-    .with_for_update()
+    .with_for_update(of=_items)
 )
 _FIRST_REVIEW = (
     select(*(_decisions.c[k] for k in LABEL_KEYS))
@@ -612,6 +642,18 @@ def release_expired(conn: Connection, now: datetime) -> list[int]:
     return expired
 
 
+# Leases last minutes, so sweeping for expired ones on every claim is wasted work on the hot path:
+# each engine sweeps at most once per interval (an expired item waits at most this long to return).
+EXPIRY_SWEEP_SECONDS = 2.0
+_last_sweep: weakref.WeakKeyDictionary[Engine, datetime] = weakref.WeakKeyDictionary()
+
+
+def _sweep_due(engine: Engine, now: datetime) -> bool:
+    last = _last_sweep.get(engine)
+    # A clock that moved backwards (or a caller passing an earlier `now`) always sweeps.
+    return last is None or not 0.0 <= (now - last).total_seconds() < EXPIRY_SWEEP_SECONDS
+
+
 def claim(
     engine: Engine,
     user_id: int,
@@ -628,15 +670,27 @@ def claim(
     if n < 1 or n > 500:
         raise ValueError("n must be between 1 and 500")
     now = now or utcnow()
+    sweep = _sweep_due(engine, now)
     with write_transaction(engine) as conn:
-        _active_user(conn, user_id)
-        release_expired(conn, now)
+        if sweep:
+            release_expired(conn, now)
         clauses = filters.clauses() if filters else []
-        query = _CLAIM_NEXT.where(*clauses) if clauses else _CLAIM_NEXT
-        ids = list(conn.execute(query, {"uid": user_id, "n": n}).scalars())
-        if ids:
-            _take(conn, ids, user_id, now, lease_minutes)
-        return ids
+        statement = _claim_statement(_CLAIM_NEXT.where(*clauses)) if clauses else _CLAIM
+        params = {"uid": user_id, "n": n, "now": now, "expires": now + timedelta(minutes=lease_minutes)}
+        rows = conn.execute(statement, params).all()
+        if not rows:
+            _active_user(conn, user_id)  # an empty queue, or an account that may not claim: say which
+            return []
+        # RETURNING gives no order; hand items out by priority as the pick chose them.
+        ids = [r.id for r in sorted(rows, key=lambda r: (-r.priority_key, r.id))]
+        detail = {"lease_minutes": lease_minutes}
+        conn.execute(
+            _AUDIT,
+            [{"at": now, "actor_id": user_id, "item_id": i, "event": "claim", "detail": detail} for i in ids],
+        )
+    if sweep:
+        _last_sweep[engine] = now
+    return ids
 
 
 def claim_item(
@@ -798,10 +852,12 @@ def decide(
     d = decision.validated()
     now = now or utcnow()
     with write_transaction(engine) as conn:
-        _active_user(conn, user_id)
-        item = conn.execute(_LOCK_FOR_DECIDE, {"item": item_id}).first()
+        item = conn.execute(_LOCK_FOR_DECIDE, {"item": item_id, "uid": user_id}).first()
         if item is None:
+            _active_user(conn, user_id)
             raise NotFound(f"item {item_id} does not exist")
+        if not item.user_active:
+            raise Forbidden(f"user {user_id} does not exist or is deactivated")
         if item.status != CLAIMED or item.claimed_by != user_id:
             raise QueueError(f"item {item_id} is not claimed by you (status {item.status}); claim it first")
         decision_id = _insert_decision(conn, item_id, user_id, "review", d, item.model_version, now)
