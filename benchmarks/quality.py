@@ -11,6 +11,9 @@ with a mean-pooling head):
   mentions/literal uses flagged) and on Ibrohim's test split (cross-source);
 * ``mixed``    — (``--mixed``) both corpora at once, evaluated on both test splits.
 
+For each plan where both were trained, the ``ensemble`` (``pantau.model.ensemble``: the two models blended
+per label, weights and calibration fitted on the plan's validation split) is evaluated as well.
+
 Prints one table (F1 per label per evaluation set, plus macro-F1), the training speed (samples/s, wall
 time per epoch) and writes everything to ``--out`` (metrics.json / slices.json per run, results.json).
 
@@ -83,6 +86,26 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
     base = resolve_base_model("e5-small-offline", offline_dir=REPO / "models" / "base" / "e5-small")
     return train_transformer(train, val, base_model=base, out_dir=out, settings=settings,
                              preprocessing=preprocessing_id("transformer"), base_name="e5-small-offline")
+
+
+def build_ensemble(folders: dict[str, Path], train: pd.DataFrame, val: pd.DataFrame, out: Path,
+                   args: argparse.Namespace) -> Path:
+    """An ensemble folder whose members are links to the two trained folders (``pantau.model.ensemble``)."""
+    from pantau.config import TrainSettings
+    from pantau.labels import LABEL_KEYS
+    from pantau.model.ensemble import MEMBERS_DIR, assemble_ensemble
+    from pantau.model.train_data import data_fingerprint
+
+    members = out / MEMBERS_DIR
+    members.mkdir(parents=True, exist_ok=True)
+    for kind in ("transformer", "baseline"):
+        link = members / kind
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(folders[kind].resolve(), target_is_directory=True)
+    assemble_ensemble(out, val, settings=TrainSettings(seed=13), fingerprint=data_fingerprint(train, LABEL_KEYS),
+                      sources=train["source"].unique().tolist(), train_rows=len(train))
+    return out
 
 
 def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size: int,
@@ -222,11 +245,13 @@ def main() -> None:
     rows, speed, results = [], [], {}
     for plan, (train, val, evals) in plans.items():
         train = subsample(train, args.max_train_rows, 13)
+        trained = annotated_labels(train)
+        folders: dict[str, Path] = {}
         for kind in kinds:
             name = f"{plan}-{'e5' if kind == 'transformer' else kind}"
             t = time.perf_counter()
             result = train_one(kind, train, val, out / name, args)
-            trained = annotated_labels(train)
+            folders[kind] = result.folder
             wall = time.perf_counter() - t
             print(f"[{time.perf_counter() - t0:6.0f}s] trained {name} on {len(train)} rows in {wall:.0f}s",
                   flush=True)
@@ -236,8 +261,15 @@ def main() -> None:
                               "samples_per_s": round(result.timings.get("epoch_samples_per_second", 0.0), 1),
                               "incl_eval_samples_per_s": round(result.timings["train_samples_per_second"], 1),
                               "epoch_seconds": [round(e) for e in epochs], "best_epoch": result.timings["best_epoch"]})
+        if len(folders) == 2:
+            # The ensemble blends the two models just trained (no retraining): weights and calibration on val.
+            name = f"{plan}-ensemble"
+            folders["ensemble"] = build_ensemble(folders, train, val, out / name, args)
+            print(f"[{time.perf_counter() - t0:6.0f}s] assembled {name}", flush=True)
+        for kind, folder in folders.items():
+            name = f"{plan}-{'e5' if kind == 'transformer' else kind}"
             for eval_name, frame in evals.items():
-                ev = evaluate_model(result.folder, frame, out / name / f"eval-{eval_name.split()[0]}")
+                ev = evaluate_model(folder, frame, out / name / f"eval-{eval_name.split()[0]}")
                 row = {"model": name, "eval": eval_name, "n": len(frame)}
                 # Only labels the model was trained on count: a label its corpus never annotates is unknown.
                 for label, m in ev.metrics["labels"].items():

@@ -86,7 +86,7 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    kind: str = "transformer"  # transformer | baseline
+    kind: str = "transformer"  # transformer | baseline | ensemble (both, blended per label)
     epochs: float = 3.0
     learning_rate: float = 5e-5
     batch_size: int = 32

@@ -21,6 +21,10 @@ How a transformer model folder is scored
   layer (``head.safetensors``: ``weight`` [L, H], ``bias`` [L]) to one logit per label.
 * Calibration: ``p = sigmoid(logit / T_label)`` with ``meta.temperatures`` (missing label → T = 1).
 
+Ensemble folders (``meta.kind == "ensemble"``, :mod:`pantau.model.ensemble`) hold complete member
+folders under ``members/``; each scores with its own preprocessing and calibration, and the blend of
+their log-odds is calibrated again as a whole.
+
 Baseline folders (``meta.kind == "baseline"``) hold ``baseline.joblib``, an object whose
 ``predict_proba(texts)`` returns [n, L] probabilities; a bag-of-words model reads the whole text, so
 each post counts as one window.
@@ -310,6 +314,39 @@ class _BaselineBackend:
         return np.log(p / (1 - p)), np.arange(len(texts), dtype=np.int64)
 
 
+class _EnsembleBackend:
+    """Member folders scored with their own preprocessing and calibration, blended per label in logit space.
+
+    Each post gets as many (identical) rows as its member with the most windows read, so the Classifier's
+    max over windows returns the blend and its window count reports what the transformer read.
+    """
+
+    def __init__(self, folder: Path, meta: ModelMeta, load_member: Any):
+        from pantau.model.ensemble import MEMBERS_DIR
+
+        self.members = []
+        for name in meta.members:
+            path = folder / MEMBERS_DIR / name
+            if not path.is_dir():
+                raise ModelFolderError(f"{folder}: ensemble member {name!r} missing (expected {path})")
+            member = load_member(path)
+            if tuple(member.labels) != tuple(meta.labels):
+                raise ModelFolderError(
+                    f"{path}: member labels {list(member.labels)} differ from the ensemble's {list(meta.labels)}"
+                )
+            self.members.append(member)
+        self.weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)  # [L, M]
+
+    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        from pantau.model.ensemble import blend_logits
+
+        scored = [member._scores(texts) for member in self.members]
+        z = blend_logits([probs for probs, _ in scored], self.weights)
+        windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
+        return np.repeat(z, windows, axis=0), owner
+
+
 class MeanPoolClassifier(torch.nn.Module):
     """Encoder → mean of the last hidden states over real (non-padding) tokens → linear head → logits."""
 
@@ -385,12 +422,19 @@ class Classifier:
         if threads:
             torch.set_num_threads(threads)
         backend: _Backend
-        if meta.kind != "baseline" and getattr(meta, "pooling", "mean") != "mean":
+        if meta.kind == "transformer" and getattr(meta, "pooling", "mean") != "mean":
             raise ModelFolderError(
                 f"{folder}: pooling {meta.pooling!r} is not supported for scoring (only 'mean')"
             )
         if meta.kind == "baseline":
             backend = _BaselineBackend(folder, meta)
+        elif meta.kind == "ensemble":
+
+            def load_member(path: Path) -> Classifier:
+                return cls.load(path, precision=precision, threads=threads, batch_size=batch_size,
+                                max_length=max_length, stride=stride, cache_dir=cache_dir)
+
+            backend = _EnsembleBackend(folder, meta, load_member)
         else:
             backend = _TransformerBackend(
                 folder,

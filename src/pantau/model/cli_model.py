@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def train(
         ctx: typer.Context,
-        kind: Annotated[str | None, typer.Option(help="transformer | baseline (default: train.kind).")] = None,
+        kind: Annotated[str | None, typer.Option(help="transformer | baseline | ensemble (default: train.kind).")] = None,
         experiment: Annotated[
             Path | None, typer.Option("--experiment", "-e", help="Named config, e.g. experiments/baseline.yaml.")
         ] = None,

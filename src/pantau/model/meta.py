@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 META_FILE = "pantau_model.json"
-MODEL_KINDS = ("transformer", "baseline")
+MODEL_KINDS = ("transformer", "baseline", "ensemble")
 
 
 class ModelFolderError(ValueError):
@@ -48,6 +48,9 @@ class ModelMeta:
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     metrics: dict[str, Any] = field(default_factory=dict)
     pooling: str = "mean"  # how the head reads the encoder: mean of last hidden states over real tokens
+    # Ensembles only: member folders (under ``members/``) and, per label, one blend weight per member.
+    members: tuple[str, ...] = ()
+    blend: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:
@@ -55,6 +58,14 @@ class ModelMeta:
         missing = [label for label in self.labels if label not in self.thresholds]
         if missing:
             raise ModelFolderError(f"no threshold for label(s) {missing}")
+        if self.kind == "ensemble":
+            if not self.members:
+                raise ModelFolderError("an ensemble model folder must list its members")
+            bad = [k for k in self.labels if len(self.blend.get(k, ())) != len(self.members)]
+            if bad:
+                raise ModelFolderError(
+                    f"ensemble blend weights for {bad} must have one weight per member {list(self.members)}"
+                )
 
 
 def save_meta(folder: str | Path, meta: ModelMeta) -> Path:
@@ -78,4 +89,5 @@ def load_meta(folder: str | Path) -> ModelMeta:
     known = {f.name for f in dataclasses.fields(ModelMeta)}
     raw = {k: v for k, v in raw.items() if k in known}  # newer writers may add fields
     raw["labels"] = tuple(raw["labels"])
+    raw["members"] = tuple(raw.get("members", ()))
     return ModelMeta(**raw)

@@ -24,7 +24,7 @@ from pantau.model.train_data import load_splits, preprocessing_id, subsample
 
 log = logging.getLogger(__name__)
 
-TRAIN_KINDS = ("transformer", "baseline")
+TRAIN_KINDS = ("transformer", "baseline", "ensemble")
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,34 @@ def _swap_in(tmp: Path, target: Path) -> None:
         shutil.rmtree(old)
 
 
+def _train_kind(settings: Settings, train: Any, val: Any, out: Path) -> TrainResult:
+    """Train ``settings.train.kind`` into ``out`` with the library's trainers."""
+    from pantau.model.baseline import train_baseline
+
+    train_s = settings.train
+
+    def baseline(folder: Path) -> TrainResult:
+        return train_baseline(train, val, out_dir=folder, settings=train_s, preprocessing=preprocessing_id("classic"))
+
+    def transformer(folder: Path) -> TrainResult:
+        from pantau.model.base import resolve_base_model
+        from pantau.model.train import train_transformer
+
+        base = resolve_base_model(settings.model.base, offline_dir=settings.path(settings.model.offline_dir))
+        return train_transformer(train, val, base_model=base, out_dir=folder, settings=train_s,
+                                 preprocessing=preprocessing_id(settings.text.pipeline),
+                                 base_name=settings.model.base)
+
+    if train_s.kind == "baseline":
+        return baseline(out)
+    if train_s.kind == "ensemble":
+        from pantau.model.ensemble import train_ensemble
+
+        return train_ensemble(train, val, out_dir=out, settings=train_s, train_transformer=transformer,
+                              train_baseline=baseline)
+    return transformer(out)
+
+
 def run_training(settings: Settings, *, track: bool = True, run_name: str | None = None,
                  out_dir: str | Path | None = None) -> TrainingRun:
     """Train the kind in ``settings.train.kind`` on the prepared splits, report on validation, log to MLflow."""
@@ -86,19 +114,7 @@ def run_training(settings: Settings, *, track: bool = True, run_name: str | None
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
-        if train_s.kind == "baseline":
-            from pantau.model.baseline import train_baseline
-
-            result = train_baseline(train, val, out_dir=tmp, settings=train_s,
-                                    preprocessing=preprocessing_id("classic"))
-        else:
-            from pantau.model.base import resolve_base_model
-            from pantau.model.train import train_transformer
-
-            base = resolve_base_model(settings.model.base, offline_dir=settings.path(settings.model.offline_dir))
-            result = train_transformer(train, val, base_model=base, out_dir=tmp, settings=train_s,
-                                       preprocessing=preprocessing_id(settings.text.pipeline),
-                                       base_name=settings.model.base)
+        result = _train_kind(settings, train, val, tmp)
         _swap_in(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
