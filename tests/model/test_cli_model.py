@@ -35,7 +35,7 @@ def test_experiment_configs_are_valid_overrides() -> None:
 
     for path in sorted((REPO / "experiments").glob("*.yaml")):
         settings = load_settings(REPO / "params.yaml", overrides=experiment_overrides(path))
-        assert settings.train.kind in ("transformer", "baseline"), path
+        assert settings.train.kind in ("transformer", "baseline", "ensemble"), path
     baseline = load_settings(REPO / "params.yaml", overrides=experiment_overrides(REPO / "experiments/baseline.yaml"))
     assert baseline.train.kind == "baseline" and baseline.model.out_dir == "models/pantau-baseline"
     # Keys the experiment does not mention keep their params.yaml values.
