@@ -86,6 +86,7 @@ def register(app: typer.Typer) -> None:
                 max_chars=settings.io.max_chars,
                 encoding=settings.io.encoding,
                 precision=chosen_precision,
+                int8_verify_margin=s.int8_verify_margin,
                 threads=s.threads if threads is None else threads,
                 batch_size=batch_size or s.batch_size,
                 max_length=s.max_length,

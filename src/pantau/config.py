@@ -131,6 +131,7 @@ class ScoreSettings:
     max_length: int = 256
     stride: int = 64
     precision: str = "fp32"  # fp32 | int8
+    int8_verify_margin: float = 0.5  # int8 scores this close (log-odds) to a threshold are redone in fp32
     threads: int = 0  # 0 = all cores
     engine: str = "local"  # local | ray
     chunk_rows: int = 10_000

@@ -78,6 +78,7 @@ class ScoreActor:
         self.classifier = Classifier.load(
             model,
             precision=options.precision,
+            int8_verify_margin=options.int8_verify_margin,
             threads=options.threads,
             batch_size=options.batch_size,
             max_length=options.max_length,

@@ -74,6 +74,7 @@ class ScoreOptions:
     max_chars: int = 20_000
     encoding: str = "utf-8"
     precision: str = "fp32"
+    int8_verify_margin: float = 0.5
     threads: int = 0
     batch_size: int = 32
     max_length: int | None = None
@@ -360,6 +361,7 @@ def score_files(
     clf = classifier or Classifier.load(
         folder,
         precision=options.precision,
+        int8_verify_margin=options.int8_verify_margin,
         threads=options.threads,
         batch_size=options.batch_size,
         max_length=options.max_length,
@@ -457,6 +459,8 @@ def _manifest(
         "duration_s": round(duration, 3),
         "posts_per_s": round(scored / duration, 2) if duration > 0 else None,
         "parts": state["next_part"],
+        # int8 runs: posts this attempt re-scored in fp32 because int8 put them near a threshold.
+        "int8_verified_in_fp32": int(getattr(clf, "verified_posts", 0)),
         "inputs": state["inputs"],
         "model": {
             **clf.describe(),

@@ -121,7 +121,7 @@ def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(
 ) -> None:
     import onnx
 
-    q = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path)
+    q = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0)
     (cached,) = list(tmp_path.glob("*.int8.onnx"))
     graph = onnx.load(str(cached)).graph
     ops = [n.op_type for n in graph.node]
@@ -140,9 +140,33 @@ def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(
     assert np.abs(q.predict_proba(TEXTS) - one_by_one).max() < 0.02
     # A second load reuses the cached file instead of quantising again.
     mtime = cached.stat().st_mtime_ns
-    again = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path)
+    again = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0)
     assert cached.stat().st_mtime_ns == mtime
     np.testing.assert_allclose(again.predict_proba(TEXTS), q.predict_proba(TEXTS), atol=1e-6)
+
+
+def test_int8_rescores_posts_near_a_threshold_in_fp32(
+    tiny_model: Path, clf: Classifier, tmp_path: Path
+) -> None:
+    from pantau.model.calibrate import logit
+
+    texts = TEXTS * 3
+    pure = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0)
+    p8 = pure.predict_proba(texts)
+    p32 = clf.predict_proba(texts)
+    margin = float(np.median(np.abs(logit(p8) - logit(clf.thresholds)).min(axis=1)))  # about half the posts
+    checked = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=margin)
+    got = checked.predict_proba(texts)
+    near = (np.abs(logit(p8) - logit(clf.thresholds)) < margin).any(axis=1)
+    assert 0 < near.sum() < len(texts) and checked.verified_posts == near.sum()
+    np.testing.assert_allclose(got[near], p32[near], atol=1e-6)  # re-scored at full precision
+    np.testing.assert_allclose(got[~near], p8[~near], atol=1e-6)  # far from every threshold: int8 kept
+    everything = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=20)
+    np.testing.assert_allclose(everything.predict_proba(texts), p32, atol=1e-6)
+    assert everything.describe()["int8_verify_margin"] == 20
+    assert Classifier.load(tiny_model).describe()["int8_verify_margin"] == 0.0  # fp32: nothing to verify
+    with pytest.raises(ClassifierError, match="int8_verify_margin"):
+        Classifier.load(tiny_model, precision="int8", int8_verify_margin=-1)
 
 
 def test_head_is_mean_pooling_plus_linear(tiny_model: Path, clf: Classifier) -> None:
