@@ -3,7 +3,8 @@
 ``speed``: the same model and the same real posts (Ibrohim 2019 tweets + IndoNLU SmSA comments from
 ``../shared/data``), scored by
 
-* pantau's ``Classifier`` in fp32 and in int8 (dynamic quantisation of every Linear layer), and
+* pantau's ``Classifier`` in fp32 and in int8 (ONNX Runtime dynamic quantisation, posts near a threshold
+  re-checked in fp32: ``score.int8_verify_margin``), and
 * transformers ``pipeline("text-classification")`` with default settings (one post per forward pass)
   and with ``batch_size=32``.
 
