@@ -305,6 +305,8 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
                 zip(fp32.labels, map(float, (flags32 == flags8).mean(axis=0)), strict=True)
             ),
             "int8_post_agreement": float((flags32 == flags8).all(axis=1).mean()),
+            "int8_verify_margin": int8.int8_verify_margin,
+            "int8_verified_in_fp32": int8.verified_posts,
             "int8_max_abs_prob_diff": float(np.abs(p32[done] - p8[done]).max()),
             "positive_flags_fp32_per_label": dict(
                 zip(fp32.labels, map(int, flags32.sum(axis=0)), strict=True)
