@@ -68,12 +68,13 @@ def _claim_statement(pick: Any) -> Any:
     """One UPDATE … WHERE id IN (pick) RETURNING: choosing and taking items is a single round trip.
 
     ``pick`` selects the candidate ids (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; under SQLite's
-    ``BEGIN IMMEDIATE`` nobody else can write meanwhile). The status test repeats in the outer WHERE so
-    an item that changed between the two (it cannot, under the locks) would simply not be taken.
+    ``BEGIN IMMEDIATE`` nobody else can write meanwhile), so the outer WHERE does not test the status
+    again: with that test SQLite's planner walked every pending item through the status index instead of
+    looking the picked ids up by key (20 ms per claim at 100,000 items instead of well under one).
     """
     return (
         update(_items)
-        .where(_items.c.id.in_(pick.correlate(None).scalar_subquery()), _items.c.status == PENDING, _USER_ACTIVE)
+        .where(_items.c.id.in_(pick.correlate(None).scalar_subquery()), _USER_ACTIVE)
         .values(
             status=CLAIMED,
             claimed_by=bindparam("uid"),
