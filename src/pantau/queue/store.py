@@ -64,6 +64,16 @@ _USER_ACTIVE = (
 )
 
 
+# What taking an item for a reviewer writes (claim and claim_item alike).
+_TAKE_VALUES = {
+    "status": CLAIMED,
+    "claimed_by": bindparam("uid"),
+    "claimed_at": bindparam("now"),
+    "lease_expires_at": bindparam("expires"),
+    "updated_at": bindparam("now"),
+}
+
+
 def _claim_statement(pick: Any) -> Any:
     """One UPDATE … WHERE id IN (pick) RETURNING: choosing and taking items is a single round trip.
 
@@ -75,13 +85,7 @@ def _claim_statement(pick: Any) -> Any:
     return (
         update(_items)
         .where(_items.c.id.in_(pick.correlate(None).scalar_subquery()), _USER_ACTIVE)
-        .values(
-            status=CLAIMED,
-            claimed_by=bindparam("uid"),
-            claimed_at=bindparam("now"),
-            lease_expires_at=bindparam("expires"),
-            updated_at=bindparam("now"),
-        )
+        .values(**_TAKE_VALUES)
         .returning(_items.c.id, _items.c.priority_key)
     )
 
@@ -90,13 +94,7 @@ _CLAIM = _claim_statement(_CLAIM_NEXT)
 _TAKE = (
     update(_items)
     .where(_items.c.id.in_(bindparam("ids", expanding=True)), _items.c.status == PENDING)
-    .values(
-        status=CLAIMED,
-        claimed_by=bindparam("uid"),
-        claimed_at=bindparam("now"),
-        lease_expires_at=bindparam("expires"),
-        updated_at=bindparam("now"),
-    )
+    .values(**_TAKE_VALUES)
 )
 _LOCK_FOR_DECIDE = (
     select(
