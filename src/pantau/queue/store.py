@@ -682,11 +682,7 @@ def claim(
             return []
         # RETURNING gives no order; hand items out by priority as the pick chose them.
         ids = [r.id for r in sorted(rows, key=lambda r: (-r.priority_key, r.id))]
-        detail = {"lease_minutes": lease_minutes}
-        conn.execute(
-            _AUDIT,
-            [{"at": now, "actor_id": user_id, "item_id": i, "event": "claim", "detail": detail} for i in ids],
-        )
+        _audit_claims(conn, ids, user_id, now, lease_minutes)
     if sweep:
         _last_sweep[engine] = now
     return ids
@@ -723,6 +719,10 @@ def _take(conn: Connection, ids: list[int], user_id: int, now: datetime, lease_m
     res = conn.execute(_TAKE, {"ids": ids, "uid": user_id, "now": now, "expires": expires})
     if res.rowcount != len(ids):  # cannot happen under the lock; fail loudly rather than double-assign
         raise QueueError("claim raced with another transaction; try again")
+    _audit_claims(conn, ids, user_id, now, lease_minutes)
+
+
+def _audit_claims(conn: Connection, ids: list[int], user_id: int, now: datetime, lease_minutes: float) -> None:
     detail = {"lease_minutes": lease_minutes}
     conn.execute(
         _AUDIT,
