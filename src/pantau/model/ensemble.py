@@ -21,6 +21,7 @@ precision of the blended score, on a grid), so a label where the baseline adds n
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -31,9 +32,9 @@ import pandas as pd
 
 from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
-from pantau.model.calibrate import logit
-from pantau.model.folder import TrainResult, calibrate_folder, with_val_metrics, write_model_card
-from pantau.model.meta import ModelMeta, save_meta
+from pantau.model.calibrate import apply_temperatures, calibrate, logit
+from pantau.model.folder import TrainResult, split_metrics, write_model_card
+from pantau.model.meta import ModelMeta, load_meta, save_meta
 from pantau.model.train_data import data_fingerprint, label_matrix, validate_frame
 
 log = logging.getLogger(__name__)
@@ -107,10 +108,9 @@ def train_ensemble(
     }
     train_seconds = time.perf_counter() - t0
     result = assemble_ensemble(out, val, settings=settings, fingerprint=data_fingerprint(train, labels),
-                               sources=train["source"].unique().tolist(), train_rows=len(train), labels=labels)
-    params = {**result.params, "transformer": results["transformer"].params, "baseline": results["baseline"].params}
-    write_model_card(out, result.meta, params=params, sources=train["source"].unique().tolist(),
-                     train_rows=len(train))
+                               sources=train["source"].unique().tolist(), train_rows=len(train), labels=labels,
+                               member_params={k: r.params for k, r in results.items()})
+    params = result.params
     timings = {f"transformer_{k}": v for k, v in results["transformer"].timings.items()}
     timings["baseline_train_seconds"] = results["baseline"].timings.get("train_seconds", 0.0)
     timings["train_seconds"] = train_seconds
@@ -129,21 +129,33 @@ def assemble_ensemble(
     sources: Sequence[str],
     train_rows: int,
     labels: Sequence[str] = LABEL_KEYS,
+    member_params: dict[str, dict] | None = None,
 ) -> TrainResult:
     """Blend trained members already in ``out_dir/members/{transformer,baseline}``: fit the per-label weights
-    on ``val``, calibrate the blend (temperature, threshold) and write the ensemble's meta and card."""
+    on ``val``, calibrate the blend (temperature, threshold) and write the ensemble's meta and card.
+
+    Members score ``val`` once; the blend of those scores is exactly what the Classifier computes for the
+    folder (``tests/model/test_ensemble.py`` checks it), so calibration needs no second pass.
+    """
     from pantau.model.classifier import Classifier
 
     labels = tuple(labels)
     out = Path(out_dir)
     val = validate_frame(val, labels, name="val")
     texts = val["text"].tolist()
-    members = [Classifier.load(out / MEMBERS_DIR / name) for name in MEMBER_NAMES]
-    blend = fit_blend_weights([m.predict_proba(texts) for m in members], label_matrix(val, labels), labels)
+    y = label_matrix(val, labels)
+    # Windows overlap by a quarter, as when each member was calibrated (pantau.model.folder).
+    paths = [out / MEMBERS_DIR / name for name in MEMBER_NAMES]
+    members = [Classifier.load(p, stride=load_meta(p).max_length // 4) for p in paths]
+    member_probs = [m.predict_proba(texts) for m in members]
+    blend = fit_blend_weights(member_probs, y, labels)
+    z = blend_logits(member_probs, np.array([blend[k] for k in labels]))
+    cal = calibrate(z, y, labels, objective=settings.threshold_objective, target_precision=settings.target_precision)
     transformer = members[0].meta
     meta = ModelMeta(
         labels=labels,
-        thresholds={k: 0.5 for k in labels},
+        thresholds=cal.thresholds,
+        temperatures=cal.temperatures,
         kind="ensemble",
         base_model=transformer.base_model,
         preprocessing="none",  # each member applies its own
@@ -153,11 +165,10 @@ def assemble_ensemble(
         members=MEMBER_NAMES,
         blend=blend,
     )
+    probs = apply_temperatures(z, labels, cal.temperatures)
+    meta = dataclasses.replace(meta, metrics={"val": split_metrics(probs, y, labels, cal.thresholds)})
     save_meta(out, meta)
-    meta = calibrate_folder(out, meta, val, objective=settings.threshold_objective,
-                            target_precision=settings.target_precision, batch_size=settings.eval_batch_size)
-    meta = with_val_metrics(out, meta, val)
-    params = {"kind": "ensemble", "members": list(MEMBER_NAMES), "blend": blend}
+    params = {"kind": "ensemble", "members": list(MEMBER_NAMES), "blend": blend, **(member_params or {})}
     write_model_card(out, meta, params=params, sources=sources, train_rows=train_rows)
     log.info("ensemble blend weights (transformer, baseline): %s", blend)
     return TrainResult(out, meta, [], params, {})
