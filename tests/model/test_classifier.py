@@ -169,6 +169,18 @@ def test_int8_rescores_posts_near_a_threshold_in_fp32(
         Classifier.load(tiny_model, precision="int8", int8_verify_margin=-1)
 
 
+def test_building_the_int8_model_leaves_the_fp32_model_in_eval_mode(
+    tiny_model: Path, clf: Classifier, tmp_path: Path
+) -> None:
+    # The first load quantises in this process (empty cache): the export must not switch dropout on in
+    # the fp32 model that verifies near-threshold posts, or "verified" scores are random.
+    texts = TEXTS * 2
+    fresh = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path / "new", int8_verify_margin=20)
+    assert not any(m.training for m in fresh._backend.fp32_model.modules())
+    np.testing.assert_allclose(fresh.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    np.testing.assert_allclose(fresh.predict_proba(texts), fresh.predict_proba(texts), atol=0)
+
+
 def test_head_is_mean_pooling_plus_linear(tiny_model: Path, clf: Classifier) -> None:
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer

@@ -221,7 +221,7 @@ class _TransformerBackend:
         with torch.no_grad():
             head.weight.copy_(weight.float())
             head.bias.copy_(bias.float())
-        model = MeanPoolClassifier(encoder.float().eval(), head.eval())
+        model = MeanPoolClassifier(encoder.float(), head).eval()
         self.model: Any = model
         self.fp32_model: MeanPoolClassifier = model
         if precision == "int8":
@@ -235,6 +235,9 @@ class _TransformerBackend:
                 cache_dir=cache_dir,
                 intermediate_size=getattr(encoder.config, "intermediate_size", None),
             )
+            # The ONNX exporter puts a module back into the mode it found it in, recursively: the fp32
+            # model that verifies near-threshold posts must stay in eval mode (no dropout) whatever it did.
+            self.fp32_model.eval()
 
     def windows(self, texts: list[str]) -> _Windows:
         """Cut every text into overlapping windows covering all of its tokens."""

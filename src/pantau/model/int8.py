@@ -70,6 +70,8 @@ def build_int8_onnx(
         mask = torch.ones(2, 8, dtype=torch.long)
         # A padded row, so shape- and value-dependent branches of the mask code trace the padding path.
         mask[1, 5:] = 0
+        modes = {module: module.training for module in model.modules()}
+        model.eval()
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
             torch.onnx.export(
@@ -86,6 +88,10 @@ def build_int8_onnx(
                     "logits": {0: "batch"},
                 },
             )
+        # export() restores the *top* module's mode on every submodule: a wrapper in training mode around
+        # an eval encoder came back with dropout on, and fp32 verification drifted. Restore each module.
+        for module, training in modes.items():
+            module.training = training
         excluded = _fp32_matmuls(fp32_path, intermediate_size, num_labels)
         int8_path = Path(tmp) / "model.int8.onnx"
         root = logging.getLogger()
