@@ -125,8 +125,11 @@ def test_int8_runs_a_cached_quantised_onnx_model_close_to_fp32(
     (cached,) = list(tmp_path.glob("*.int8.onnx"))
     graph = onnx.load(str(cached)).graph
     ops = [n.op_type for n in graph.node]
-    # 2 layers × 5 projections in int8; the feed-forward output (2) and the head stay fp32 MatMuls.
-    assert ops.count("MatMulInteger") == 10
+    # Each of the 2 layers: query/key/value fused into one int8 QAttention, attention output and
+    # feed-forward input as int8 MatMulInteger; the feed-forward output (2) and the head stay fp32 MatMuls.
+    assert ops.count("QAttention") == 2
+    assert ops.count("MatMulInteger") == 4
+    assert "SkipLayerNormalization" in ops
     plain = [
         n
         for n in graph.node

@@ -8,6 +8,12 @@ is the feed-forward *output* projection (its input, the GELU output, carries a f
 channels; SmoothQuant-style rescaling did not help), so it stays fp32 — the other five projections of
 every layer run in int8 with per-channel weights. Word embeddings and the small head stay fp32.
 
+Before quantising, ONNX Runtime's transformer optimiser fuses each layer's attention (exported with
+eager attention so the pattern is recognisable) into one ``Attention`` node, which the quantiser turns
+into ``QAttention`` (query, key and value in one int8 GEMM), plus fused LayerNorm/GELU. Measured on this
+2-core AVX2 machine: 1.60× torch fp32 against 1.46× unfused, same error. A model whose graph does not fuse
+is quantised unfused.
+
 The quantised file is cached (``cache_dir``, default ``~/.cache/pantau/int8``) under a key made of the
 model's weights, the recipe version and the library versions, written atomically so several processes
 (Ray actors) can load the same model at once.
@@ -29,7 +35,7 @@ import torch
 
 log = logging.getLogger(__name__)
 
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"
 
 
 def default_cache_dir() -> Path:
@@ -72,6 +78,11 @@ def build_int8_onnx(
         mask[1, 5:] = 0
         modes = {module: module.training for module in model.modules()}
         model.eval()
+        encoder = getattr(model, "encoder", None)
+        config = getattr(encoder, "config", None)
+        attention = getattr(config, "_attn_implementation", None)
+        if attention not in (None, "eager") and hasattr(encoder, "set_attn_implementation"):
+            encoder.set_attn_implementation("eager")  # the fusable pattern; same numbers as sdpa
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
             torch.onnx.export(
@@ -92,24 +103,68 @@ def build_int8_onnx(
         # an eval encoder came back with dropout on, and fp32 verification drifted. Restore each module.
         for module, training in modes.items():
             module.training = training
+        if attention not in (None, "eager") and hasattr(encoder, "set_attn_implementation"):
+            encoder.set_attn_implementation(attention)
+        fp32_path = _fuse(fp32_path, config)
         excluded = _fp32_matmuls(fp32_path, intermediate_size, num_labels)
         int8_path = Path(tmp) / "model.int8.onnx"
         root = logging.getLogger()
         was = root.disabled
         root.disabled = True
         try:  # the quantiser logs a pre-processing hint on the root logger every time
+            import onnx
+
             quantize_dynamic(
                 str(fp32_path),
                 str(int8_path),
                 weight_type=QuantType.QInt8,
                 per_channel=True,
-                op_types_to_quantize=["MatMul"],
+                op_types_to_quantize=["MatMul", "Attention"],
                 nodes_to_exclude=excluded,
+                # Fused nodes live in the com.microsoft domain, which ONNX shape inference cannot type.
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
         finally:
             root.disabled = was
         os.replace(int8_path, target)
     return target
+
+
+def _fuse(path: Path, config: Any) -> Path:
+    """The graph with attention, LayerNorm and GELU fused by ONNX Runtime's optimiser, written next to
+    ``path``; ``path`` itself if the model is not BERT-like or not every layer's attention fused."""
+    layers = getattr(config, "num_hidden_layers", None)
+    heads = getattr(config, "num_attention_heads", None)
+    hidden = getattr(config, "hidden_size", None)
+    if getattr(config, "model_type", None) not in _FUSABLE or not (layers and heads and hidden):
+        return path
+    try:
+        from onnxruntime.transformers import optimizer
+    except ImportError:  # pragma: no cover - part of the onnxruntime wheel
+        return path
+    logger = logging.getLogger("onnxruntime.transformers")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # it reports every fusion it tries at INFO/WARNING
+    try:
+        fused = optimizer.optimize_model(
+            str(path), model_type="bert", num_heads=heads, hidden_size=hidden, opt_level=1
+        )
+        stats = fused.get_fused_operator_statistics()
+    except Exception as exc:  # noqa: BLE001 - an optimiser failure only costs speed
+        log.info("attention fusion failed (%s); quantising the unfused graph", exc)
+        return path
+    finally:
+        logger.setLevel(level)
+    if stats.get("Attention", 0) != layers:
+        log.info("attention fused in %s of %d layers; quantising the unfused graph", stats.get("Attention"), layers)
+        return path
+    out = path.with_name(path.stem + ".fused.onnx")
+    fused.save_model_to_file(str(out))
+    return out
+
+
+# BERT-style encoders (post-LayerNorm, absolute positions) that the "bert" fusions recognise.
+_FUSABLE = frozenset({"bert", "xlm-roberta", "roberta"})
 
 
 def _fp32_matmuls(path: Path, intermediate_size: int | None, num_labels: int) -> list[str]:
