@@ -19,6 +19,7 @@ from pantau.model.baseline import BASELINE_FILE, BaselineModel, train_baseline
 from pantau.model.classifier import Classifier
 from pantau.model.meta import load_meta
 from pantau.model.train_data import data_fingerprint
+from pantau.text.mention import CUE_NAMES
 
 TEXTS = ["dasar cebong bodoh", "kampret goblok", "selamat pagi semua", "makan siang enak", "cebong tolol sekali",
          "cuaca cerah hari ini", "kampret dungu lu", "kita rapat besok pagi"]
@@ -70,3 +71,48 @@ def test_train_baseline_folder_loads_in_classifier(tmp_path: Path) -> None:
     np.testing.assert_allclose(probs, 1 / (1 + np.exp(-raw / t)), atol=1e-6)
     # Even 120 rows of our sample teach the divisive words: divisive_label beats chance on validation.
     assert meta.metrics["val"]["f1"]["divisive_label"] > 0.5
+
+
+def test_mention_cues_are_read_from_the_raw_text() -> None:
+    from pantau.text import preprocess
+
+    raw = ["Guru bilang jangan pakai sebutan 'kadrun' di kelas", "dasar kadrun semua"]
+    texts = list(preprocess(raw, "classic"))
+    assert "'" not in texts[0]  # the classic pipeline strips the quotes the cue needs
+    model = BaselineModel(("a", "b"), lexicon=False).fit(TEXTS, Y)
+    assert model.uses_raw_text
+    with_raw = model._features(texts, raw)
+    without = model._features(texts)
+    assert with_raw.shape == without.shape
+    assert (with_raw != without).nnz > 0  # the quote is only seen in the raw text
+    with pytest.raises(ValueError, match="differ in number"):
+        model._features(texts, raw[:1])
+    # A model saved before mention cues existed (no attribute) reads preprocessed texts only.
+    old = BaselineModel(("a", "b"), lexicon=False, mention_cues=False).fit(TEXTS, Y)
+    del old.mention_cues
+    assert not old.uses_raw_text
+    assert old._features(texts, raw).shape[1] == without.shape[1] - 4
+
+
+def test_the_classifier_gives_the_baseline_the_posts_as_written(tmp_path: Path) -> None:
+    splits = tiny_splits(120, 60, 40)
+    result = train_baseline(splits["train"], splits["val"], out_dir=tmp_path / "baseline",
+                            settings=TrainSettings(kind="baseline"), preprocessing="classic/1")
+    model = joblib.load(result.folder / BASELINE_FILE)
+    meta = load_meta(result.folder)
+    posts = ["Dia dipanggil 'anak kadrun' di sekolah. Ini harus dihentikan", "kalian kadrun semua"]
+    from pantau.model.classifier import preprocess_for
+
+    texts = preprocess_for(meta, posts, result.folder)
+    t = np.array([meta.temperatures[k] for k in LABEL_KEYS])
+    expected = 1 / (1 + np.exp(-model.decision_function(texts, posts) / t))
+    np.testing.assert_allclose(Classifier.load(result.folder).predict_proba(posts), expected, atol=1e-6)
+    assert np.abs(expected - 1 / (1 + np.exp(-model.decision_function(texts) / t))).max() > 0
+
+
+def test_mention_cues_reach_only_the_divisive_label() -> None:
+    model = BaselineModel(("hate_speech", "divisive_label"), lexicon=False).fit(TEXTS, Y)
+    widths = {label: model.models[label].coef_.shape[1] for label in model.labels}
+    assert widths["divisive_label"] == widths["hate_speech"] + len(CUE_NAMES)
+    everywhere = BaselineModel(("hate_speech", "divisive_label"), lexicon=False, cue_labels=("hate_speech", "divisive_label"))
+    assert everywhere.fit(TEXTS, Y).models["hate_speech"].coef_.shape[1] == widths["divisive_label"]

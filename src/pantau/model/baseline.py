@@ -1,7 +1,9 @@
 """The baseline: TF-IDF word and character n-grams (+ lexicon features), one logistic regression per label.
 
 It reads texts already put through the ``classic`` pipeline (the Classifier applies the pipeline named
-in the folder's meta before calling :meth:`BaselineModel.predict_proba`, exactly as training does here).
+in the folder's meta before calling :meth:`BaselineModel.predict_proba`, exactly as training does here),
+and, for the mention cues (:mod:`pantau.text.mention`), the raw texts they came from: whether a divisive
+term is quoted or reported is gone once the pipeline has stripped punctuation.
 Rows whose label is NaN (not annotated by their source) are skipped for that label only.
 The folder holds ``baseline.joblib`` + ``pantau_model.json`` (``kind="baseline"``) + ``README.md``.
 """
@@ -27,10 +29,15 @@ from pantau.model.calibrate import sigmoid
 from pantau.model.folder import TrainResult, calibrate_folder, with_val_metrics, write_model_card
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.model.train_data import data_fingerprint, label_matrix, preprocess_texts, validate_frame
+from pantau.text.mention import CUE_NAMES
 
 log = logging.getLogger(__name__)
 
 BASELINE_FILE = "baseline.joblib"
+# Whether a divisive term is used or only mentioned is evidence about divisive_label alone: given to
+# every label, the cues lowered hate-speech F1 across sources (sample → Ibrohim) by 9 points.
+MENTION_CUE_LABELS = ("divisive_label",)
+N_MENTION_CUES = len(CUE_NAMES)
 
 
 def _lexicon_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -40,13 +47,23 @@ def _lexicon_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
     return sparse.csr_matrix(np.log1p(np.asarray(lexicon_features(list(texts)), dtype=np.float64)))
 
 
-class BaselineModel:
-    """Word (1–2) and char_wb (2–5) TF-IDF, optional lexicon features, a logistic regression per label."""
+def _mention_matrix(raw_texts: Sequence[str]) -> sparse.csr_matrix:
+    from pantau.text.mention import mention_cues
 
-    def __init__(self, labels: Sequence[str] = LABEL_KEYS, *, lexicon: bool = True, c: float = 4.0,
-                 max_features: int = 200_000, seed: int = 13):
+    return sparse.csr_matrix(np.log1p(mention_cues(raw_texts)))
+
+
+class BaselineModel:
+    """Word (1–2) and char_wb (2–5) TF-IDF, optional lexicon features and mention cues, a logistic
+    regression per label."""
+
+    def __init__(self, labels: Sequence[str] = LABEL_KEYS, *, lexicon: bool = True, mention_cues: bool = True,
+                 cue_labels: Sequence[str] = MENTION_CUE_LABELS, c: float = 4.0, max_features: int = 200_000,
+                 seed: int = 13):
         self.labels = tuple(labels)
         self.lexicon = lexicon
+        self.mention_cues = mention_cues
+        self.cue_labels = tuple(cue_labels)
         self.c = c
         self.max_features = max_features
         self.seed = seed
@@ -56,7 +73,20 @@ class BaselineModel:
                                     max_features=max_features)
         self.models: dict[str, LogisticRegression | float] = {}
 
-    def _features(self, texts: Sequence[str], *, fit: bool = False) -> sparse.csr_matrix:
+    def _label_columns(self, x: sparse.csr_matrix, label: str) -> sparse.csr_matrix:
+        """The mention cues (last columns) only for the labels they are about."""
+        if self.uses_raw_text and label not in getattr(self, "cue_labels", ()):
+            return x[:, : x.shape[1] - N_MENTION_CUES]
+        return x
+
+    @property
+    def uses_raw_text(self) -> bool:
+        """Whether predictions read the raw texts too (``raw=``); models saved before mention cues do not."""
+        return getattr(self, "mention_cues", False)
+
+    def _features(
+        self, texts: Sequence[str], raw: Sequence[str] | None = None, *, fit: bool = False
+    ) -> sparse.csr_matrix:
         texts = list(texts)
         if fit:
             parts = [self.word.fit_transform(texts), self.char.fit_transform(texts)]
@@ -64,14 +94,26 @@ class BaselineModel:
             parts = [self.word.transform(texts), self.char.transform(texts)]
         if self.lexicon:
             parts.append(_lexicon_matrix(texts))
+        if self.uses_raw_text:
+            raw = texts if raw is None else list(raw)
+            if len(raw) != len(texts):
+                raise ValueError(f"raw texts ({len(raw)}) and preprocessed texts ({len(texts)}) differ in number")
+            parts.append(_mention_matrix(raw))
         return sparse.hstack(parts, format="csr")
 
-    def fit(self, texts: Sequence[str], y: np.ndarray, sample_weight: np.ndarray | None = None) -> BaselineModel:
-        """Fit on preprocessed texts; ``y`` is [n, L] with NaN for unannotated cells."""
+    def fit(
+        self,
+        texts: Sequence[str],
+        y: np.ndarray,
+        sample_weight: np.ndarray | None = None,
+        raw: Sequence[str] | None = None,
+    ) -> BaselineModel:
+        """Fit on preprocessed texts (and their ``raw`` originals, for the mention cues; without them
+        the cues are read from the preprocessed texts); ``y`` is [n, L] with NaN for unannotated cells."""
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (len(texts), len(self.labels)):
             raise ValueError(f"labels must have shape {(len(texts), len(self.labels))}, got {y.shape}")
-        x = self._features(texts, fit=True)
+        x = self._features(texts, raw, fit=True)
         w = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         for j, label in enumerate(self.labels):
             known = ~np.isnan(y[:, j])
@@ -83,24 +125,24 @@ class BaselineModel:
                 continue
             clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, solver="liblinear",
                                      random_state=self.seed)
-            clf.fit(x[known], t, sample_weight=w[known])
+            clf.fit(self._label_columns(x, label)[known], t, sample_weight=w[known])
             self.models[label] = clf
         return self
 
-    def decision_function(self, texts: Sequence[str]) -> np.ndarray:
-        """Uncalibrated log-odds [n, L]."""
+    def decision_function(self, texts: Sequence[str], raw: Sequence[str] | None = None) -> np.ndarray:
+        """Uncalibrated log-odds [n, L] for preprocessed ``texts`` (``raw``: their originals)."""
         if not self.models:
             raise ValueError("the baseline is not fitted")
-        x = self._features(texts)
+        x = self._features(texts, raw)
         out = np.empty((len(texts), len(self.labels)))
         for j, label in enumerate(self.labels):
             model = self.models[label]
-            out[:, j] = model if isinstance(model, float) else model.decision_function(x)
+            out[:, j] = model if isinstance(model, float) else model.decision_function(self._label_columns(x, label))
         return out
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], raw: Sequence[str] | None = None) -> np.ndarray:
         """Uncalibrated probabilities [n, L]; the Classifier applies the folder's temperatures."""
-        return sigmoid(self.decision_function(texts))
+        return sigmoid(self.decision_function(texts, raw))
 
 
 def train_baseline(
@@ -120,9 +162,10 @@ def train_baseline(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    texts = preprocess_texts(train["text"].tolist(), preprocessing)
+    raw = train["text"].tolist()
+    texts = preprocess_texts(raw, preprocessing)
     model = BaselineModel(labels, lexicon=lexicon, seed=settings.seed)
-    model.fit(texts, label_matrix(train, labels), train["weight"].to_numpy(dtype=np.float64))
+    model.fit(texts, label_matrix(train, labels), train["weight"].to_numpy(dtype=np.float64), raw=raw)
     joblib.dump(model, out / BASELINE_FILE)
     train_seconds = time.perf_counter() - t0
     meta = ModelMeta(
@@ -140,7 +183,7 @@ def train_baseline(
                             target_precision=settings.target_precision)
     meta = with_val_metrics(out, meta, val)
     params: dict[str, Any] = {"kind": "baseline", "word_ngrams": "1-2", "char_ngrams": "2-5", "C": model.c,
-                              "lexicon": lexicon, "preprocessing": preprocessing, "seed": settings.seed,
+                              "lexicon": lexicon, "mention_cues": model.mention_cues, "preprocessing": preprocessing, "seed": settings.seed,
                               "threshold_objective": settings.threshold_objective}
     write_model_card(out, meta, params=params, sources=train["source"].unique().tolist(), train_rows=len(train))
     log.info("baseline trained in %.1f s; val macro-F1 %s", train_seconds, meta.metrics["val"]["macro_f1"])

@@ -146,7 +146,8 @@ def _kamusalay_in(folder: Path | None, digest: str) -> Path:
 
 
 class _Backend(Protocol):
-    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    def logits_or_probs(self, texts: list[str], originals: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
+    # ``texts`` went through the model's preprocessing; ``originals`` are the posts as given.
 
 
 @dataclass
@@ -275,7 +276,7 @@ class _TransformerBackend:
                 out[idx] = logits.float().numpy()
         return out
 
-    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         windows = self.windows(texts)
         return self.window_logits(windows), windows.owner
 
@@ -314,8 +315,11 @@ class _BaselineBackend:
             raise ModelFolderError(f"{path}: the saved object has no predict_proba")
         self.n_labels = len(meta.labels)
 
-    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        raw = self.model.predict_proba(texts)
+    def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if originals is not None and getattr(self.model, "uses_raw_text", False):
+            raw = self.model.predict_proba(texts, raw=originals)
+        else:
+            raw = self.model.predict_proba(texts)
         if isinstance(raw, list):  # MultiOutputClassifier style: one [n, 2] array per label
             raw = np.column_stack([np.asarray(p)[:, -1] for p in raw])
         probs = np.asarray(raw, dtype=np.float64)
@@ -352,10 +356,11 @@ class _EnsembleBackend:
             self.members.append(member)
         self.weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)  # [L, M]
 
-    def logits_or_probs(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         from pantau.model.ensemble import blend_logits
 
-        scored = [member._scores(texts) for member in self.members]
+        # Members apply their own preprocessing to the posts as given.
+        scored = [member._scores(texts if originals is None else originals) for member in self.members]
         z = blend_logits([probs for probs, _ in scored], self.weights)
         windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
         owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
@@ -490,7 +495,7 @@ class Classifier:
         if n == 0:
             return np.zeros((0, n_labels)), np.zeros(0, dtype=np.int64)
         texts = preprocess_for(self.meta, items, self.folder)
-        probs, windows = self._aggregate(*self._backend.logits_or_probs(texts), n)
+        probs, windows = self._aggregate(*self._backend.logits_or_probs(texts, items), n)
         rescore = getattr(self._backend, "fp32_logits", None)
         if self.int8_verify_margin > 0 and rescore is not None:
             # Dynamic int8 moves a post's log-odds by ~0.1 typically and ~1 rarely: only decisions near a
