@@ -222,7 +222,8 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(args.model) if args.model else random_head_model(Path(args.base), work / "model")
     posts = real_posts(args.posts)
     fp32 = Classifier.load(folder, precision="fp32", batch_size=32)
-    int8 = Classifier.load(folder, precision="int8", batch_size=32, cache_dir=work / "int8")
+    margin = {} if args.int8_verify_margin is None else {"int8_verify_margin": args.int8_verify_margin}
+    int8 = Classifier.load(folder, precision="int8", batch_size=32, cache_dir=work / "int8", **margin)
     pipe_texts = preprocess_for(fp32.meta, posts, folder)
     pipe = pipeline(
         "text-classification",
@@ -429,6 +430,12 @@ def main() -> None:
         type=float,
         default=1.0,
         help="fraction of each slice pipeline() with default settings is timed on (it is slow)",
+    )
+    s.add_argument(
+        "--int8-verify-margin",
+        type=float,
+        default=None,
+        help="log-odds band re-checked in fp32 (default: the library's score.int8_verify_margin default)",
     )
     m = sub.add_parser("memory", help="peak RSS of pantau score at growing input sizes")
     m.add_argument("--base", default="models/base/e5-small")
