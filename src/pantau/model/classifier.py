@@ -59,7 +59,8 @@ HEAD_FILE = "head.safetensors"
 BASELINE_FILE = "baseline.joblib"
 PRECISIONS = ("fp32", "int8")
 # Log-odds band around each threshold inside which int8 scores are checked in fp32: measured on e5-small
-# fine-tuned on Ibrohim 2019, 0.5 re-scored ~9% of real posts and lifted flag agreement from 98.1% to 99.7%.
+# fine-tuned on Ibrohim 2019 (benchmarks/scoring.py, 5,000 real posts), 0.5 re-scored 8.5% of them and
+# lifted flag agreement with fp32 from ~98% (pure int8) to 99.97%, at 1.47x fp32 speed.
 DEFAULT_INT8_VERIFY_MARGIN = 0.5
 MODEL_URI_PREFIX = "models:/"
 
