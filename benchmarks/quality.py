@@ -187,13 +187,13 @@ def main() -> None:
     parser.add_argument("--mixed", action="store_true", help="also train on both corpora at once")
     parser.add_argument("--plans", default="ibrohim,sample,mixed",
                         help="comma-separated subset of ibrohim, sample, mixed (mixed needs --mixed)")
-    parser.add_argument("--epochs", type=float, default=3.0)
+    parser.add_argument("--epochs", type=float, default=5.0)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--patience", type=int, default=1)
+    parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--head-lr-multiplier", type=float, default=10.0)
-    parser.add_argument("--freeze-layers", type=int, default=4, help="train.freeze_layers: bottom blocks frozen")
+    parser.add_argument("--freeze-layers", type=int, default=0, help="train.freeze_layers: bottom blocks frozen")
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                         help="bf16 autocast (default: only where the CPU has AVX-512 BF16/AMX)")
     parser.add_argument("--max-train-rows", type=int, default=None)
