@@ -113,6 +113,38 @@ def random_head_model(base: Path, out: Path, *, seed: int = 0) -> Path:
     return out
 
 
+def label_subset(folder: Path, labels: tuple[str, ...], out: Path) -> Path:
+    """A view of a transformer model folder with only ``labels`` (head rows cut, meta narrowed).
+
+    A model trained on one corpus keeps untrained head rows for the labels that corpus does not annotate;
+    their scores sit near 0.5, the worst case for any flag comparison, and nobody would use them.
+    """
+    import dataclasses
+
+    from safetensors.torch import load_file, save_file
+
+    from pantau.model.meta import load_meta, save_meta
+
+    meta = load_meta(folder)
+    unknown = [k for k in labels if k not in meta.labels]
+    if unknown or meta.kind != "transformer":
+        raise SystemExit(f"--labels: {folder} is a {meta.kind} model with labels {meta.labels}; got {labels}")
+    out.mkdir(parents=True, exist_ok=True)
+    for item in folder.iterdir():
+        if item.is_file() and item.name not in ("head.safetensors", "pantau_model.json"):
+            os.symlink(item.resolve(), out / item.name)
+    rows = [meta.labels.index(k) for k in labels]
+    head = load_file(str(folder / "head.safetensors"))
+    save_file({k: head[k][rows].contiguous() for k in ("weight", "bias")}, str(out / "head.safetensors"))
+
+    def keep(values: dict[str, float] | None) -> dict[str, float]:
+        return {k: v for k, v in (values or {}).items() if k in labels}
+
+    save_meta(out, dataclasses.replace(meta, labels=labels, thresholds=keep(meta.thresholds),
+                                       temperatures=keep(meta.temperatures)))
+    return out
+
+
 def tiny_model(base: Path, out: Path) -> Path:
     """A tiny encoder (hidden 32, 2 layers) with the base's real tokenizer: for memory runs."""
     import torch
@@ -220,6 +252,8 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
         torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
     folder = Path(args.model) if args.model else random_head_model(Path(args.base), work / "model")
+    if args.labels:
+        folder = label_subset(folder, tuple(args.labels.split(",")), work / "subset")
     posts = real_posts(args.posts)
     fp32 = Classifier.load(folder, precision="fp32", batch_size=32)
     margin = {} if args.int8_verify_margin is None else {"int8_verify_margin": args.int8_verify_margin}
@@ -430,6 +464,11 @@ def main() -> None:
         type=float,
         default=1.0,
         help="fraction of each slice pipeline() with default settings is timed on (it is slow)",
+    )
+    s.add_argument(
+        "--labels",
+        default=None,
+        help="comma-separated labels to keep (e.g. hate_speech,abusive for a model trained on Ibrohim alone)",
     )
     s.add_argument(
         "--int8-verify-margin",
