@@ -147,8 +147,10 @@ def _kamusalay_in(folder: Path | None, digest: str) -> Path:
 
 
 class _Backend(Protocol):
-    def logits_or_probs(self, texts: list[str], originals: list[str]) -> tuple[np.ndarray, np.ndarray]: ...
-    # ``texts`` went through the model's preprocessing; ``originals`` are the posts as given.
+    def logits_or_probs(self, texts: list[str], originals: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and window owners for ``texts`` (the model's preprocessing applied); ``originals`` are
+        the same posts as given, for evidence preprocessing erases (quotation marks around a term)."""
+        ...
 
 
 @dataclass
