@@ -239,9 +239,6 @@ class _TransformerBackend:
                 cache_dir=cache_dir,
                 intermediate_size=getattr(encoder.config, "intermediate_size", None),
             )
-            # The ONNX exporter puts a module back into the mode it found it in, recursively: the fp32
-            # model that verifies near-threshold posts must stay in eval mode (no dropout) whatever it did.
-            self.fp32_model.eval()
 
     def windows(self, texts: list[str]) -> _Windows:
         """Cut every text into overlapping windows covering all of its tokens."""

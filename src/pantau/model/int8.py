@@ -26,6 +26,8 @@ import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,7 @@ def build_int8_onnx(
     model: torch.nn.Module, intermediate_size: int | None, num_labels: int, target: Path
 ) -> Path:
     """Export ``model`` (input_ids, attention_mask → logits) to ONNX, quantise it, write ``target``."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -76,14 +79,8 @@ def build_int8_onnx(
         mask = torch.ones(2, 8, dtype=torch.long)
         # A padded row, so shape- and value-dependent branches of the mask code trace the padding path.
         mask[1, 5:] = 0
-        modes = {module: module.training for module in model.modules()}
-        model.eval()
-        encoder = getattr(model, "encoder", None)
-        config = getattr(encoder, "config", None)
-        attention = getattr(config, "_attn_implementation", None)
-        if attention not in (None, "eager") and hasattr(encoder, "set_attn_implementation"):
-            encoder.set_attn_implementation("eager")  # the fusable pattern; same numbers as sdpa
-        with torch.inference_mode(), warnings.catch_warnings():
+        config = getattr(getattr(model, "encoder", None), "config", None)
+        with _exportable(model), torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python branches
             torch.onnx.export(
                 model,
@@ -99,12 +96,6 @@ def build_int8_onnx(
                     "logits": {0: "batch"},
                 },
             )
-        # export() restores the *top* module's mode on every submodule: a wrapper in training mode around
-        # an eval encoder came back with dropout on, and fp32 verification drifted. Restore each module.
-        for module, training in modes.items():
-            module.training = training
-        if attention not in (None, "eager") and hasattr(encoder, "set_attn_implementation"):
-            encoder.set_attn_implementation(attention)
         fp32_path = _fuse(fp32_path, config)
         excluded = _fp32_matmuls(fp32_path, intermediate_size, num_labels)
         int8_path = Path(tmp) / "model.int8.onnx"
@@ -112,8 +103,6 @@ def build_int8_onnx(
         was = root.disabled
         root.disabled = True
         try:  # the quantiser logs a pre-processing hint on the root logger every time
-            import onnx
-
             quantize_dynamic(
                 str(fp32_path),
                 str(int8_path),
@@ -128,6 +117,30 @@ def build_int8_onnx(
             root.disabled = was
         os.replace(int8_path, target)
     return target
+
+
+@contextmanager
+def _exportable(model: torch.nn.Module) -> Iterator[None]:
+    """Eval mode and eager attention for the export; afterwards every module exactly as it was.
+
+    ``torch.onnx.export`` restores the *top* module's mode on every submodule: a wrapper in training
+    mode around an eval encoder came back with dropout on, and the fp32 model that verifies int8 scores
+    near a threshold drifted. Eager attention exports the pattern ONNX Runtime's fusion recognises.
+    """
+    modes = {module: module.training for module in model.modules()}
+    encoder = getattr(model, "encoder", None)
+    attention = getattr(getattr(encoder, "config", None), "_attn_implementation", None)
+    switch = attention not in (None, "eager") and hasattr(encoder, "set_attn_implementation")
+    model.eval()
+    if switch:
+        encoder.set_attn_implementation("eager")  # same numbers as sdpa
+    try:
+        yield
+    finally:
+        if switch:
+            encoder.set_attn_implementation(attention)
+        for module, training in modes.items():
+            module.training = training
 
 
 def _fuse(path: Path, config: Any) -> Path:
