@@ -29,7 +29,6 @@ from pantau.model.calibrate import sigmoid
 from pantau.model.folder import TrainResult, calibrate_folder, with_val_metrics, write_model_card
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.model.train_data import data_fingerprint, label_matrix, preprocess_texts, validate_frame
-from pantau.text.mention import CUE_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,6 @@ BASELINE_FILE = "baseline.joblib"
 # Whether a divisive term is used or only mentioned is evidence about divisive_label alone: given to
 # every label, the cues lowered hate-speech F1 across sources (sample → Ibrohim) by 9 points.
 MENTION_CUE_LABELS = ("divisive_label",)
-N_MENTION_CUES = len(CUE_NAMES)
 
 
 def _lexicon_matrix(texts: Sequence[str]) -> sparse.csr_matrix:
@@ -73,20 +71,15 @@ class BaselineModel:
                                     max_features=max_features)
         self.models: dict[str, LogisticRegression | float] = {}
 
-    def _label_columns(self, x: sparse.csr_matrix, label: str) -> sparse.csr_matrix:
-        """The mention cues (last columns) only for the labels they are about."""
-        if self.uses_raw_text and label not in getattr(self, "cue_labels", ()):
-            return x[:, : x.shape[1] - N_MENTION_CUES]
-        return x
-
     @property
     def uses_raw_text(self) -> bool:
         """Whether predictions read the raw texts too (``raw=``); models saved before mention cues do not."""
         return getattr(self, "mention_cues", False)
 
-    def _features(
+    def _matrices(
         self, texts: Sequence[str], raw: Sequence[str] | None = None, *, fit: bool = False
-    ) -> sparse.csr_matrix:
+    ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+        """Features without and with the mention cues (the same matrix when the model has no cues)."""
         texts = list(texts)
         if fit:
             parts = [self.word.fit_transform(texts), self.char.fit_transform(texts)]
@@ -94,12 +87,23 @@ class BaselineModel:
             parts = [self.word.transform(texts), self.char.transform(texts)]
         if self.lexicon:
             parts.append(_lexicon_matrix(texts))
-        if self.uses_raw_text:
-            raw = texts if raw is None else list(raw)
-            if len(raw) != len(texts):
-                raise ValueError(f"raw texts ({len(raw)}) and preprocessed texts ({len(texts)}) differ in number")
-            parts.append(_mention_matrix(raw))
-        return sparse.hstack(parts, format="csr")
+        base = sparse.hstack(parts, format="csr")
+        if not self.uses_raw_text:
+            return base, base
+        raw = texts if raw is None else list(raw)
+        if len(raw) != len(texts):
+            raise ValueError(f"raw texts ({len(raw)}) and preprocessed texts ({len(texts)}) differ in number")
+        return base, sparse.hstack([base, _mention_matrix(raw)], format="csr")
+
+    def _features(
+        self, texts: Sequence[str], raw: Sequence[str] | None = None, *, fit: bool = False
+    ) -> sparse.csr_matrix:
+        """All features, mention cues included where the model has them."""
+        return self._matrices(texts, raw, fit=fit)[1]
+
+    def _for_label(self, label: str, base: sparse.csr_matrix, full: sparse.csr_matrix) -> sparse.csr_matrix:
+        # The mention cues only for the labels they are about.
+        return full if label in getattr(self, "cue_labels", ()) else base
 
     def fit(
         self,
@@ -113,7 +117,7 @@ class BaselineModel:
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (len(texts), len(self.labels)):
             raise ValueError(f"labels must have shape {(len(texts), len(self.labels))}, got {y.shape}")
-        x = self._features(texts, raw, fit=True)
+        base, full = self._matrices(texts, raw, fit=True)
         w = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         for j, label in enumerate(self.labels):
             known = ~np.isnan(y[:, j])
@@ -125,7 +129,7 @@ class BaselineModel:
                 continue
             clf = LogisticRegression(C=self.c, class_weight="balanced", max_iter=2000, solver="liblinear",
                                      random_state=self.seed)
-            clf.fit(self._label_columns(x, label)[known], t, sample_weight=w[known])
+            clf.fit(self._for_label(label, base, full)[known], t, sample_weight=w[known])
             self.models[label] = clf
         return self
 
@@ -133,11 +137,11 @@ class BaselineModel:
         """Uncalibrated log-odds [n, L] for preprocessed ``texts`` (``raw``: their originals)."""
         if not self.models:
             raise ValueError("the baseline is not fitted")
-        x = self._features(texts, raw)
+        base, full = self._matrices(texts, raw)
         out = np.empty((len(texts), len(self.labels)))
         for j, label in enumerate(self.labels):
             model = self.models[label]
-            out[:, j] = model if isinstance(model, float) else model.decision_function(self._label_columns(x, label))
+            out[:, j] = model if isinstance(model, float) else model.decision_function(self._for_label(label, base, full))
         return out
 
     def predict_proba(self, texts: Sequence[str], raw: Sequence[str] | None = None) -> np.ndarray:
