@@ -78,6 +78,14 @@ def real_posts(n: int, seed: int = 13) -> list[str]:
 # -- models ----------------------------------------------------------------------------------------
 
 
+def link_files(source: Path, out: Path, skip: tuple[str, ...] = ()) -> None:
+    """Symlink ``source``'s files into ``out`` (except ``skip`` and names already there)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for item in source.iterdir():
+        if item.is_file() and item.name not in skip and not (out / item.name).exists():
+            os.symlink(item.resolve(), out / item.name)
+
+
 def random_head_model(base: Path, out: Path, *, seed: int = 0) -> Path:
     """A pantau model folder: the base encoder as is + a random head, neutral calibration."""
     import torch
@@ -86,10 +94,7 @@ def random_head_model(base: Path, out: Path, *, seed: int = 0) -> Path:
 
     from pantau.model.meta import ModelMeta, save_meta
 
-    out.mkdir(parents=True, exist_ok=True)
-    for item in base.iterdir():
-        if item.is_file() and not (out / item.name).exists():
-            os.symlink(item.resolve(), out / item.name)
+    link_files(base, out)
     hidden = AutoConfig.from_pretrained(base).hidden_size
     g = torch.Generator().manual_seed(seed)
     # Spread the random probabilities around 0.5, the hardest case for int8-vs-fp32 flag agreement.
@@ -129,10 +134,7 @@ def label_subset(folder: Path, labels: tuple[str, ...], out: Path) -> Path:
     unknown = [k for k in labels if k not in meta.labels]
     if unknown or meta.kind != "transformer":
         raise SystemExit(f"--labels: {folder} is a {meta.kind} model with labels {meta.labels}; got {labels}")
-    out.mkdir(parents=True, exist_ok=True)
-    for item in folder.iterdir():
-        if item.is_file() and item.name not in ("head.safetensors", "pantau_model.json"):
-            os.symlink(item.resolve(), out / item.name)
+    link_files(folder, out, skip=("head.safetensors", "pantau_model.json"))
     rows = [meta.labels.index(k) for k in labels]
     head = load_file(str(folder / "head.safetensors"))
     save_file({k: head[k][rows].contiguous() for k in ("weight", "bias")}, str(out / "head.safetensors"))
