@@ -73,7 +73,7 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
 
     settings = TrainSettings(
         kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers, seed=13,
+        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers, seed=args.seed,
         early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
     )
     if kind == "baseline":
@@ -197,6 +197,7 @@ def main() -> None:
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                         help="bf16 autocast (default: only where the CPU has AVX-512 BF16/AMX)")
     parser.add_argument("--max-train-rows", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=13, help="training seed (head initialisation, data order)")
     parser.add_argument("--speed", action="store_true", help="only compare training throughput of the recipes")
     parser.add_argument("--speed-rows", type=int, default=256)
     parser.add_argument("--speed-rounds", type=int, default=3)
