@@ -21,6 +21,7 @@ time per epoch) and writes everything to ``--out`` (metrics.json / slices.json p
     nice .venv/bin/python benchmarks/quality.py --quick         # smoke run: few rows, 1 epoch (minutes)
     nice .venv/bin/python benchmarks/quality.py --skip-e5       # baselines only (about a minute)
     nice .venv/bin/python benchmarks/quality.py --speed         # training throughput: tutorial recipe vs ours
+    nice .venv/bin/python benchmarks/quality.py --out DIR --reuse   # re-blend and re-evaluate DIR's trained models
 """
 
 from __future__ import annotations
@@ -197,6 +198,9 @@ def main() -> None:
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                         help="bf16 autocast (default: only where the CPU has AVX-512 BF16/AMX)")
     parser.add_argument("--max-train-rows", type=int, default=None)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep models already trained in --out (the ensembles are assembled and everything is "
+                             "evaluated again): to compare blending or evaluation changes without retraining")
     parser.add_argument("--seed", type=int, default=13, help="training seed (head initialisation, data order)")
     parser.add_argument("--speed", action="store_true", help="only compare training throughput of the recipes")
     parser.add_argument("--speed-rows", type=int, default=256)
@@ -250,6 +254,10 @@ def main() -> None:
         folders: dict[str, Path] = {}
         for kind in kinds:
             name = f"{plan}-{'e5' if kind == 'transformer' else kind}"
+            if args.reuse and (out / name / "pantau_model.json").exists():
+                folders[kind] = out / name
+                print(f"[{time.perf_counter() - t0:6.0f}s] reusing {out / name} (--reuse)", flush=True)
+                continue
             t = time.perf_counter()
             result = train_one(kind, train, val, out / name, args)
             folders[kind] = result.folder

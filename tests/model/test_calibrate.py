@@ -11,6 +11,7 @@ from pantau.model.calibrate import (
     expected_calibration_error,
     fit_temperature,
     logit,
+    objective_value,
     reliability_curve,
     sigmoid,
     tune_threshold,
@@ -64,6 +65,24 @@ def test_tune_threshold_target_precision_trades_recall() -> None:
     )
     with pytest.raises(ValueError, match="objective"):
         tune_threshold(probs, y, objective="recall")
+
+
+def test_objective_value_is_what_the_tuned_threshold_achieves() -> None:
+    scores = np.array([0.9, 0.8, 0.3, 0.2, 0.5])
+    y = np.array([1.0, 0.0, 1.0, 0.0, np.nan])  # the unannotated row does not count
+    # Best F1: everything above 0.3 flagged (P 2/3, R 1); the threshold tune_threshold picks gets it too.
+    assert objective_value(scores, y) == pytest.approx(0.8)
+    flagged = scores[:4] >= tune_threshold(scores, y)
+    tp = (flagged & (y[:4] == 1)).sum()
+    assert 2 * tp / (flagged.sum() + y[:4].sum()) == pytest.approx(0.8)
+    # Best recall at precision >= 0.9: only the top post; unreachable target falls back to max F1.
+    assert objective_value(scores, y, objective="precision", target_precision=0.9) == pytest.approx(0.5)
+    assert objective_value(scores, y, objective="precision", target_precision=1.01) == pytest.approx(0.8)
+    # Logits or probabilities: the same operating points.
+    assert objective_value(logit(scores), y) == pytest.approx(0.8)
+    assert objective_value(scores, np.zeros(5)) == 0.0
+    with pytest.raises(ValueError, match="not one of"):
+        objective_value(scores, y, objective="recall")
 
 
 def test_tune_threshold_without_positives_keeps_default() -> None:

@@ -17,9 +17,9 @@ from tiny_training import tiny_splits
 from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
 from pantau.model.baseline import train_baseline
-from pantau.model.calibrate import logit
+from pantau.model.calibrate import logit, objective_value
 from pantau.model.classifier import Classifier
-from pantau.model.ensemble import MEMBERS_DIR, blend_logits, fit_blend_weights, train_ensemble
+from pantau.model.ensemble import MEMBERS_DIR, WEIGHT_GRID, blend_logits, fit_blend_weights, train_ensemble
 from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta
 from pantau.model.train import train_transformer
 from pantau.model.train_data import preprocessing_id
@@ -64,6 +64,20 @@ def test_blend_weights_follow_the_informative_member() -> None:
     np.testing.assert_allclose(z[:, 1], 0.25 * logit(good[:, 1]) + 0.75 * logit(noise[:, 1]))
     with pytest.raises(ValueError, match="exactly two"):
         fit_blend_weights([good], y, ("a", "b"))
+
+
+@pytest.mark.parametrize(("objective", "target"), [("f1", 0.8), ("precision", 0.9)])
+def test_blend_weights_maximise_what_the_deployed_threshold_achieves(objective: str, target: float) -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=(300, 1)).astype(float)
+    a = np.clip(0.6 * y + 0.2 + rng.normal(0, 0.2, y.shape), 0.01, 0.99)
+    b = np.clip(0.5 * y + 0.25 + rng.normal(0, 0.25, y.shape), 0.01, 0.99)
+    w = fit_blend_weights([a, b], y, ("x",), objective=objective, target_precision=target)["x"][0]
+    values = {float(g): objective_value(g * logit(a) + (1 - g) * logit(b), y, objective=objective,
+                                        target_precision=target) for g in WEIGHT_GRID}
+    assert values[w] == pytest.approx(max(values.values()))
+    # Both members together beat either alone here, so the blend is a real mix.
+    assert 0.0 < w < 1.0
 
 
 def test_ensemble_folder_is_self_describing(ensemble) -> None:

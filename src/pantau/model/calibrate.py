@@ -73,6 +73,27 @@ def _pr_points(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return precision, recall, thr
 
 
+def objective_value(
+    scores: np.ndarray, y: np.ndarray, *, objective: str = "f1", target_precision: float = 0.8
+) -> float:
+    """What :func:`tune_threshold` achieves on these scores: the best F1 over all thresholds, or the best
+    recall at ``target_precision`` (max F1 where no threshold reaches it, as ``tune_threshold`` falls back).
+
+    Any increasing transform of ``scores`` (logits, calibrated probabilities) gives the same value.
+    """
+    if objective not in THRESHOLD_OBJECTIVES:
+        raise ValueError(f"threshold objective {objective!r} is not one of {THRESHOLD_OBJECTIVES}")
+    s, t = _known(scores, y)
+    if len(t) == 0 or t.sum() == 0:
+        return 0.0
+    precision, recall, _ = _pr_points(s, t)
+    if objective == "precision":
+        ok = precision >= target_precision
+        if ok.any():
+            return float(recall[ok].max())
+    return float((2 * precision * recall / np.maximum(precision + recall, _EPS)).max())
+
+
 def tune_threshold(
     probs: np.ndarray,
     y: np.ndarray,
