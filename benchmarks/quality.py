@@ -81,12 +81,10 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
         from pantau.model.baseline import train_baseline
 
         return train_baseline(train, val, out_dir=out, settings=settings, preprocessing=preprocessing_id("classic"))
-    from pantau.model.base import resolve_base_model
     from pantau.model.train import train_transformer
 
-    base = resolve_base_model("e5-small-offline", offline_dir=REPO / "models" / "base" / "e5-small")
-    return train_transformer(train, val, base_model=base, out_dir=out, settings=settings,
-                             preprocessing=preprocessing_id("transformer"), base_name="e5-small-offline")
+    return train_transformer(train, val, base_model=args.base_path, out_dir=out, settings=settings,
+                             preprocessing=preprocessing_id("transformer"), base_name=args.base)
 
 
 def build_ensemble(folders: dict[str, Path], train: pd.DataFrame, val: pd.DataFrame, out: Path,
@@ -185,6 +183,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="keep models and reports here")
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 training rows, 1 epoch")
     parser.add_argument("--skip-e5", action="store_true", help="baselines only")
+    parser.add_argument("--base", default="e5-small-offline",
+                        help="base model to fine-tune: e5-small-offline (imported, default), a Hub id such as "
+                             "indobenchmark/indobert-base-p1 (needs the Hub) or a local transformers folder")
     parser.add_argument("--mixed", action="store_true", help="also train on both corpora at once")
     parser.add_argument("--plans", default="ibrohim,sample,mixed",
                         help="comma-separated subset of ibrohim, sample, mixed (mixed needs --mixed)")
@@ -221,6 +222,14 @@ def main() -> None:
     from pantau.model.train_data import annotated_labels, subsample
 
     torch.set_num_threads(os.cpu_count() or 1)
+    if not args.skip_e5 and not args.speed:
+        from pantau.model.base import BaseModelError, resolve_base_model
+
+        # Before any training: a Hub id without a reachable Hub fails here, in seconds, naming the offline option.
+        try:
+            args.base_path = resolve_base_model(args.base, offline_dir=REPO / "models" / "base" / "e5-small")
+        except BaseModelError as exc:
+            sys.exit(f"--base: {exc}")
     out = args.out or Path(tempfile.mkdtemp(prefix="pantau-quality-"))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
@@ -248,12 +257,14 @@ def main() -> None:
     plans = {k: v for k, v in plans.items() if k in wanted}
     kinds = ["baseline"] + ([] if args.skip_e5 else ["transformer"])
     rows, speed, results = [], [], {}
+    # Model names in the table: "e5" for the offline default, else the base's last path component.
+    tuned = "e5" if args.base == "e5-small-offline" else Path(args.base.rstrip("/")).name
     for plan, (train, val, evals) in plans.items():
         train = subsample(train, args.max_train_rows, 13)
         trained = annotated_labels(train)
         folders: dict[str, Path] = {}
         for kind in kinds:
-            name = f"{plan}-{'e5' if kind == 'transformer' else kind}"
+            name = f"{plan}-{tuned if kind == 'transformer' else kind}"
             if args.reuse and (out / name / "pantau_model.json").exists():
                 folders[kind] = out / name
                 print(f"[{time.perf_counter() - t0:6.0f}s] reusing {out / name} (--reuse)", flush=True)
@@ -276,7 +287,7 @@ def main() -> None:
             folders["ensemble"] = build_ensemble(folders, train, val, out / name, args)
             print(f"[{time.perf_counter() - t0:6.0f}s] assembled {name}", flush=True)
         for kind, folder in folders.items():
-            name = f"{plan}-{'e5' if kind == 'transformer' else kind}"
+            name = f"{plan}-{tuned if kind == 'transformer' else kind}"
             for eval_name, frame in evals.items():
                 ev = evaluate_model(folder, frame, out / name / f"eval-{eval_name.split()[0]}")
                 row = {"model": name, "eval": eval_name, "n": len(frame)}
