@@ -22,6 +22,7 @@ time per epoch) and writes everything to ``--out`` (metrics.json / slices.json p
     nice .venv/bin/python benchmarks/quality.py --skip-e5       # baselines only (about a minute)
     nice .venv/bin/python benchmarks/quality.py --speed         # training throughput: tutorial recipe vs ours
     nice .venv/bin/python benchmarks/quality.py --out DIR --reuse   # re-blend and re-evaluate DIR's trained models
+    nice .venv/bin/python benchmarks/quality.py --base indobenchmark/indobert-base-p1   # another base (Hub or folder)
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
 
     settings = TrainSettings(
         kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers, seed=args.seed,
+        max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers,
+        seed=args.seed,
         early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
     )
     if kind == "baseline":
