@@ -73,6 +73,26 @@ def _pr_points(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return precision, recall, thr
 
 
+def _operating_point(
+    scores: np.ndarray, y: np.ndarray, objective: str, target_precision: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The chosen operating point (index, precision, recall, F1, thresholds) of annotated rows; None
+    without positives. Max F1, or the best recall at ``target_precision`` (max F1 if none reaches it)."""
+    if objective not in THRESHOLD_OBJECTIVES:
+        raise ValueError(f"threshold objective {objective!r} is not one of {THRESHOLD_OBJECTIVES}")
+    s, t = _known(scores, y)
+    if len(t) == 0 or t.sum() == 0:
+        return None
+    precision, recall, thr = _pr_points(s, t)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, _EPS)
+    idx = int(np.argmax(f1))
+    if objective == "precision":
+        ok = np.flatnonzero(precision >= target_precision)
+        if len(ok):
+            idx = int(ok[np.argmax(recall[ok])])
+    return idx, precision, recall, f1, thr
+
+
 def objective_value(
     scores: np.ndarray, y: np.ndarray, *, objective: str = "f1", target_precision: float = 0.8
 ) -> float:
@@ -81,17 +101,12 @@ def objective_value(
 
     Any increasing transform of ``scores`` (logits, calibrated probabilities) gives the same value.
     """
-    if objective not in THRESHOLD_OBJECTIVES:
-        raise ValueError(f"threshold objective {objective!r} is not one of {THRESHOLD_OBJECTIVES}")
-    s, t = _known(scores, y)
-    if len(t) == 0 or t.sum() == 0:
+    point = _operating_point(scores, y, objective, target_precision)
+    if point is None:
         return 0.0
-    precision, recall, _ = _pr_points(s, t)
-    if objective == "precision":
-        ok = precision >= target_precision
-        if ok.any():
-            return float(recall[ok].max())
-    return float((2 * precision * recall / np.maximum(precision + recall, _EPS)).max())
+    idx, precision, recall, f1, _ = point
+    reached = objective == "precision" and precision[idx] >= target_precision
+    return float(recall[idx] if reached else f1[idx])
 
 
 def tune_threshold(
@@ -107,19 +122,12 @@ def tune_threshold(
     With ``objective="precision"`` and no threshold reaching the target, falls back to max F1. The value
     returned sits halfway to the next lower score so that small numeric drift does not flip decisions.
     """
-    if objective not in THRESHOLD_OBJECTIVES:
-        raise ValueError(f"threshold objective {objective!r} is not one of {THRESHOLD_OBJECTIVES}")
-    p, t = _known(probs, y)
-    if len(t) == 0 or t.sum() == 0:
+    point = _operating_point(probs, y, objective, target_precision)
+    if point is None:
         return default
-    precision, recall, thr = _pr_points(p, t)
-    f1 = 2 * precision * recall / np.maximum(precision + recall, _EPS)
-    idx = int(np.argmax(f1))
-    if objective == "precision":
-        ok = np.flatnonzero(precision >= target_precision)
-        if len(ok):
-            idx = int(ok[np.argmax(recall[ok])])
+    idx, _, _, _, thr = point
     chosen = float(thr[idx])
+    p, _ = _known(probs, y)
     lower = p[p < chosen]
     return float((chosen + lower.max()) / 2) if len(lower) else chosen
 
