@@ -22,7 +22,7 @@ browser:  ## Debian's Chromium for the reviewer-app browser tests (Playwright's 
 	  else echo "browser tests need Chromium: sudo apt-get install -y chromium chromium-driver" >&2; exit 1; fi; }
 
 demo: setup  ## the main job on the embedded defaults: prepare → train → evaluate → score → queue
-	$(BIN)/python -m pantau.demo
+	$(BIN)/python -m pantau.cli.demo
 
 test: setup browser  ## the whole test suite, slow and real-data tests included (CI runs exactly this)
 	$(BIN)/python -m pytest

@@ -11,7 +11,7 @@ with a mean-pooling head):
   mentions/literal uses flagged) and on Ibrohim's test split (cross-source);
 * ``mixed``    — (``--mixed``) both corpora at once, evaluated on both test splits.
 
-For each plan where both were trained, the ``ensemble`` (``pantau.model.ensemble``: the two models blended
+For each plan where both were trained, the ``ensemble`` (``pantau.training.ensemble``: the two models blended
 per label, weights and calibration fitted on the plan's validation split) is evaluated as well.
 
 Prints one table (F1 per label per evaluation set, plus macro-F1), the training speed (samples/s, wall
@@ -45,7 +45,7 @@ def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
     """Run the prepare stage on both corpora into ``work``; return the three splits."""
     from pantau.config import DataSettings, Settings, SourceSettings
     from pantau.data.prepare import prepare
-    from pantau.model.train_data import load_splits
+    from pantau.training.data import load_splits
 
     ibrohim = SHARED / "ibrohim2019" / "re_dataset.csv"
     if not ibrohim.exists():
@@ -71,7 +71,7 @@ def by_source(frame: pd.DataFrame, source: str) -> pd.DataFrame:
 def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args: argparse.Namespace):
     """Train one model with the library's own training functions; return its TrainResult."""
     from pantau.config import TrainSettings
-    from pantau.model.train_data import preprocessing_id
+    from pantau.training.data import preprocessing_id
 
     settings = TrainSettings(
         kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
@@ -80,10 +80,10 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
         early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
     )
     if kind == "baseline":
-        from pantau.model.baseline import train_baseline
+        from pantau.training.baseline import train_baseline
 
         return train_baseline(train, val, out_dir=out, settings=settings, preprocessing=preprocessing_id("classic"))
-    from pantau.model.train import train_transformer
+    from pantau.training.transformer import train_transformer
 
     return train_transformer(train, val, base_model=args.base_path, out_dir=out, settings=settings,
                              preprocessing=preprocessing_id("transformer"), base_name=args.base)
@@ -91,11 +91,12 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
 
 def build_ensemble(folders: dict[str, Path], train: pd.DataFrame, val: pd.DataFrame, out: Path,
                    args: argparse.Namespace) -> Path:
-    """An ensemble folder whose members are links to the two trained folders (``pantau.model.ensemble``)."""
+    """An ensemble folder whose members are links to the two trained folders (``pantau.training.ensemble``)."""
     from pantau.config import TrainSettings
     from pantau.labels import LABEL_KEYS
-    from pantau.model.ensemble import MEMBERS_DIR, assemble_ensemble
-    from pantau.model.train_data import data_fingerprint
+    from pantau.model.layout import MEMBERS_DIR
+    from pantau.training.data import data_fingerprint
+    from pantau.training.ensemble import assemble_ensemble
 
     members = out / MEMBERS_DIR
     members.mkdir(parents=True, exist_ok=True)
@@ -124,9 +125,9 @@ def speed_comparison(train: pd.DataFrame, *, rows: int, rounds: int, batch_size:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from pantau.model.base import resolve_base_model
-    from pantau.model.train import MeanPoolingModel, bf16_supported, freeze_bottom_layers, masked_bce
-    from pantau.model.train_data import preprocess_texts, preprocessing_id
+    from pantau.training.base import resolve_base_model
+    from pantau.training.data import preprocess_texts, preprocessing_id
+    from pantau.training.transformer import MeanPoolingModel, bf16_supported, freeze_bottom_layers, masked_bce
 
     base = resolve_base_model("e5-small-offline", offline_dir=REPO / "models" / "base" / "e5-small")
     tok = AutoTokenizer.from_pretrained(base)
@@ -210,7 +211,7 @@ def main() -> None:
     parser.add_argument("--speed-rounds", type=int, default=3)
     args = parser.parse_args()
     if args.bf16 is None:
-        from pantau.model.train import bf16_supported
+        from pantau.training.transformer import bf16_supported
 
         args.bf16 = bf16_supported()
     if args.quick:
@@ -220,12 +221,12 @@ def main() -> None:
 
     import torch
 
-    from pantau.evaluate import evaluate_model
-    from pantau.model.train_data import annotated_labels, subsample
+    from pantau.training.data import annotated_labels, subsample
+    from pantau.training.evaluate import evaluate_model
 
     torch.set_num_threads(os.cpu_count() or 1)
     if not args.skip_e5 and not args.speed:
-        from pantau.model.base import BaseModelError, resolve_base_model
+        from pantau.training.base import BaseModelError, resolve_base_model
 
         # Before any training: a Hub id without a reachable Hub fails here, in seconds, naming the offline option.
         try:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tiny_base import build_tiny_base
+from support.tiny_base import build_tiny_base
 
 from pantau.labels import LABEL_KEYS
 

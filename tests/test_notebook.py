@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from tiny_scoring_model import build_tiny_transformer
-from tiny_training import tiny_frame
+from support.tiny_models import build_tiny_transformer
+from support.training_data import tiny_frame
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "error_analysis.ipynb"
 

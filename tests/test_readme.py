@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from tiny_base import build_tiny_base
+from support.tiny_base import build_tiny_base
 from typer.testing import CliRunner
 
 from pantau.cli import app

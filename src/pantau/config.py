@@ -102,7 +102,7 @@ class TrainSettings:
     tracking_uri: str = "sqlite:///experiments/mlflow.db"
     experiment: str = "pantau"
     registered_model: str = "pantau-classifier"
-    # Fine-tuning details (pantau.model.train); the baseline ignores them.
+    # Fine-tuning details (pantau.training.transformer); the baseline ignores them.
     eval_batch_size: int = 64
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import joblib
@@ -13,10 +12,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tiny_scoring_model import KeywordBaseline, build_tiny_transformer
+from support.tiny_models import KeywordBaseline, build_tiny_transformer
 
 from pantau.labels import LABEL_KEYS
 from pantau.model.classifier import (
@@ -25,6 +21,7 @@ from pantau.model.classifier import (
     MeanPoolClassifier,
     risk_from_probabilities,
 )
+from pantau.model.layout import HEAD_FILE
 from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta, save_meta
 
 TEXTS = [
@@ -190,7 +187,7 @@ def test_head_is_mean_pooling_plus_linear(tiny_model: Path, clf: Classifier) -> 
 
     tok = AutoTokenizer.from_pretrained(tiny_model)
     enc = AutoModel.from_pretrained(tiny_model).eval()
-    head = load_file(str(tiny_model / "head.safetensors"))
+    head = load_file(str(tiny_model / HEAD_FILE))
     batch = tok(TEXTS[0], return_tensors="pt")
     with torch.no_grad():
         hidden = enc(**batch).last_hidden_state[0]
@@ -235,7 +232,7 @@ def test_clear_errors_for_bad_arguments_and_folders(tmp_path: Path, tiny_model: 
     with pytest.raises(ModelFolderError, match=META_FILE):
         Classifier.load(empty)
     broken = build_tiny_transformer(tmp_path / "broken")
-    save_file({"weight": torch.zeros(3, 32), "bias": torch.zeros(3)}, str(broken / "head.safetensors"))
+    save_file({"weight": torch.zeros(3, 32), "bias": torch.zeros(3)}, str(broken / HEAD_FILE))
     with pytest.raises(ModelFolderError, match="do not match"):
         Classifier.load(broken, stride=4)
     clf = Classifier.load(tiny_model, stride=4)

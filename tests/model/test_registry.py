@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tiny_scoring_model import build_tiny_transformer
+from support.tiny_models import build_tiny_transformer
 
 from pantau.model.classifier import Classifier
 from pantau.model.meta import load_meta

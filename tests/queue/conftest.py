@@ -56,17 +56,6 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-PASSWORD = "rahasia-123"
-
-
-@pytest.fixture(scope="session")
-def password_hash() -> str:
-    """One argon2 hash of PASSWORD for every test user (hashing is deliberately slow)."""
-    from pantau.queue.users import hash_password
-
-    return hash_password(PASSWORD)
-
-
 @pytest.fixture
 def people(engine: Engine, password_hash: str) -> dict[str, int]:
     """User ids: two reviewers, a lead and an admin, all with PASSWORD."""

@@ -9,17 +9,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from web_helpers import HOSTILE, HOSTILE_URL, PASSWORD, SECRET, scored, sign_in
+from support.web import HOSTILE, HOSTILE_URL, SECRET, scored, sign_in
 
 from pantau.queue import store
 from pantau.queue.db import make_engine, upgrade
-from pantau.queue.users import add_user, hash_password
+from pantau.queue.users import add_user
 from pantau.web.app import WebConfig, create_app
-
-
-@pytest.fixture(scope="session")
-def password_hash() -> str:
-    return hash_password(PASSWORD)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from web_helpers import PASSWORD
+from support.web import PASSWORD
 
 from pantau.labels import LABEL_KEYS
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
-from web_helpers import HOSTILE, HOSTILE_URL, PASSWORD, csrf_from, sign_in
+from support.web import HOSTILE, HOSTILE_URL, PASSWORD, csrf_from, sign_in
 
 from pantau.labels import LABEL_KEYS
 from pantau.queue import store
@@ -247,7 +247,7 @@ def test_secret_file_created_private_and_reused(tmp_path: Path) -> None:
 
 
 def test_queue_filters_by_date_label_and_source(reviewer: TestClient, engine: Engine) -> None:
-    from web_helpers import scored
+    from support.web import scored
 
     rows = [
         scored("feb1", "pos satu", 0.7, created_at="2026-02-01T23:30:00", source="tiktok"),

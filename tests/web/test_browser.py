@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import uvicorn
 from sqlalchemy import Engine
-from web_helpers import HOSTILE, PASSWORD, SECRET
+from support.web import HOSTILE, PASSWORD, SECRET
 
 from pantau.queue import store
 from pantau.web.app import WebConfig, create_app

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD
+from support.web import PASSWORD
 
 from pantau.labels import LABEL_KEYS
 from pantau.queue.db import make_engine
@@ -27,11 +27,11 @@ POSTS = [
 
 @pytest.mark.slow
 def test_score_enqueue_decide_export_prepare(tmp_path: Path, repo_root: Path, password_hash: str) -> None:
-    from tiny_scoring_model import build_tiny_transformer
+    from support.tiny_models import build_tiny_transformer
 
     from pantau.config import load_settings
     from pantau.data.prepare import prepare
-    from pantau.score import ScoreOptions, score_files
+    from pantau.scoring.local import ScoreOptions, score_files
 
     url = f"sqlite:///{tmp_path / 'queue.db'}"
     posts = tmp_path / "posts.csv"

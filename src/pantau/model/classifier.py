@@ -23,7 +23,7 @@ How a transformer model folder is scored
   layer (``head.safetensors``: ``weight`` [L, H], ``bias`` [L]) to one logit per label.
 * Calibration: ``p = sigmoid(logit / T_label)`` with ``meta.temperatures`` (missing label → T = 1).
 
-Ensemble folders (``meta.kind == "ensemble"``, :mod:`pantau.model.ensemble`) hold complete member
+Ensemble folders (``meta.kind == "ensemble"``, :mod:`pantau.model.layout`) hold complete member
 folders under ``members/``; each scores with its own preprocessing and calibration, and the blend of
 their log-odds is calibrated again as a whole.
 
@@ -51,12 +51,11 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from pantau.model.layout import BASELINE_FILE, MEMBERS_DIR, MeanPoolClassifier, blend_logits, load_head
 from pantau.model.meta import ModelFolderError, ModelMeta, load_meta
 
 log = logging.getLogger(__name__)
 
-HEAD_FILE = "head.safetensors"
-BASELINE_FILE = "baseline.joblib"
 PRECISIONS = ("fp32", "int8")
 # Log-odds band around each threshold inside which int8 scores are checked in fp32: measured on e5-small
 # fine-tuned on Ibrohim 2019 (benchmarks/scoring.py, 5,000 real posts), 0.5 re-scored 8.5% of them and
@@ -173,7 +172,6 @@ class _TransformerBackend:
         threads: int = 0,
         cache_dir: Path | None = None,
     ):
-        from safetensors.torch import load_file
         from transformers import AutoTokenizer
 
         self.batch_size = batch_size
@@ -204,27 +202,7 @@ class _TransformerBackend:
         limit = getattr(encoder.config, "max_position_embeddings", None)
         if limit is not None and max_length > limit:
             raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
-        head_path = folder / HEAD_FILE
-        if not head_path.exists():
-            raise ModelFolderError(
-                f"{folder}: no {HEAD_FILE} (the classification head); was training finished?"
-            )
-        tensors = load_file(str(head_path))
-        weight, bias = tensors.get("weight"), tensors.get("bias")
-        if weight is None or bias is None:
-            raise ModelFolderError(
-                f"{head_path}: expected tensors 'weight' and 'bias', found {sorted(tensors)}"
-            )
-        hidden = encoder.config.hidden_size
-        if tuple(weight.shape) != (len(meta.labels), hidden) or tuple(bias.shape) != (len(meta.labels),):
-            raise ModelFolderError(
-                f"{head_path}: weight {tuple(weight.shape)} / bias {tuple(bias.shape)} do not match "
-                f"{len(meta.labels)} labels × hidden size {hidden}"
-            )
-        head = torch.nn.Linear(hidden, len(meta.labels))
-        with torch.no_grad():
-            head.weight.copy_(weight.float())
-            head.bias.copy_(bias.float())
+        head = load_head(folder, len(meta.labels), int(encoder.config.hidden_size))
         model = MeanPoolClassifier(encoder.float(), head).eval()
         self.model: Any = model
         self.fp32_model: MeanPoolClassifier = model
@@ -341,8 +319,6 @@ class _EnsembleBackend:
     """
 
     def __init__(self, folder: Path, meta: ModelMeta, load_member: Any):
-        from pantau.model.ensemble import MEMBERS_DIR
-
         self.members = []
         for name in meta.members:
             path = folder / MEMBERS_DIR / name
@@ -357,30 +333,12 @@ class _EnsembleBackend:
         self.weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)  # [L, M]
 
     def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        from pantau.model.ensemble import blend_logits
-
         # Members apply their own preprocessing to the posts as given.
         scored = [member._scores(texts if originals is None else originals) for member in self.members]
         z = blend_logits([probs for probs, _ in scored], self.weights)
         windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
         owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
         return np.repeat(z, windows, axis=0), owner
-
-
-class MeanPoolClassifier(torch.nn.Module):
-    """Encoder → mean of the last hidden states over real (non-padding) tokens → linear head → logits."""
-
-    def __init__(self, encoder: torch.nn.Module, head: torch.nn.Linear):
-        super().__init__()
-        self.encoder = encoder
-        self.head = head
-        self.num_labels = head.out_features
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
-        return self.head(pooled)
 
 
 class Classifier:

@@ -4,7 +4,7 @@ A model folder is a Hugging Face folder (or a baseline's ``baseline.joblib``) pl
 label order, thresholds, calibration, base model, preprocessing version and training-data fingerprint
 travel with the weights and scoring cannot mix them up.
 
-Transformer folders (written by :mod:`pantau.model.train`): the encoder saved with ``save_pretrained``
+Transformer folders (written by :mod:`pantau.training.transformer`): the encoder saved with ``save_pretrained``
 (``AutoModel.from_pretrained(folder)``) and its fast tokenizer; ``head.safetensors`` with ``weight`` [L, H]
 and ``bias`` [L] applied to the mean of the last hidden states over non-padding tokens (``pooling:
 "mean"``); probabilities are ``sigmoid(logit / temperatures[label])``, flagged at ``thresholds[label]``.

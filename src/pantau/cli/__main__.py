@@ -1,0 +1,5 @@
+"""``python -m pantau.cli``: the same app as the ``pantau`` console script."""
+
+from pantau.cli import main
+
+main()

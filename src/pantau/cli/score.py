@@ -1,0 +1,167 @@
+"""``pantau score``: batch scoring from the command line (a thin layer over :mod:`pantau.scoring.local`).
+
+Exit codes (also in ``pantau score --help`` and the README):
+
+* ``0`` — finished: every input row is in the output or in ``_rejects.csv`` (rejects are normal with
+  user data; the manifest counts them). Also when the folder already held this finished run.
+* ``1`` — failed while running (unreadable model, I/O error, queue error); rerun the same command to
+  resume from the last committed part.
+* ``2`` — cannot start as given: bad option, input or model not found, or the output folder holds a
+  run with other inputs/model/settings (use another ``--out`` or ``--no-resume``).
+* ``3`` — finished, but rows were rejected and ``--fail-on-rejects`` was given.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from pantau.scoring.local import ScoreOptions
+
+from pantau.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE  # noqa: E402 - re-exported
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``pantau score`` to the top-level app."""
+
+    @app.command(
+        epilog="Exit codes: 0 finished; 1 failed while running (rerun to resume); 2 cannot start as given; "
+        "3 finished with rejects and --fail-on-rejects."
+    )
+    def score(
+        ctx: typer.Context,
+        inputs: Annotated[
+            list[Path] | None, typer.Argument(help="CSV/TSV/JSONL/Parquet files (default: score.inputs).")
+        ] = None,
+        model: Annotated[
+            str | None,
+            typer.Option("--model", "-m", help="Model folder or models:/pantau-classifier@champion."),
+        ] = None,
+        out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder of part files.")] = None,
+        queue: Annotated[
+            str | None,
+            typer.Option("--queue", help="Database URL: enqueue posts whose risk passes the threshold."),
+        ] = None,
+        engine: Annotated[str | None, typer.Option(help="local | ray (default: score.engine).")] = None,
+        precision: Annotated[str | None, typer.Option(help="fp32 | int8 (default: score.precision).")] = None,
+        batch_size: Annotated[int | None, typer.Option(help="Windows per forward pass.")] = None,
+        threads: Annotated[int | None, typer.Option(help="Torch threads (0 = all cores).")] = None,
+        chunk_rows: Annotated[int | None, typer.Option(help="Posts per part file.")] = None,
+        text_column: Annotated[str | None, typer.Option(help="Column holding the post text.")] = None,
+        id_column: Annotated[str | None, typer.Option(help="Column holding the post id.")] = None,
+        resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = True,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+        fail_on_rejects: Annotated[bool, typer.Option(help="Exit 3 when any row was rejected.")] = False,
+    ) -> None:
+        """Score posts into part files with per-label probabilities, flags, risk and divisive-term spans."""
+        from pantau.cli.common import fail, settings_from
+
+        settings = settings_from(ctx)
+        s = settings.score
+        chosen_engine = engine or s.engine
+        if chosen_engine not in ("local", "ray"):
+            raise typer.BadParameter(f"expected local or ray, got {chosen_engine!r}", param_hint="--engine")
+        chosen_precision = precision or s.precision
+        if chosen_precision not in ("fp32", "int8"):
+            raise typer.BadParameter(
+                f"expected fp32 or int8, got {chosen_precision!r}", param_hint="--precision"
+            )
+        paths = list(inputs) if inputs else [settings.path(p) for p in s.inputs]
+        model_source = model or str(settings.path(s.model))
+        if not model_source.startswith("models:/"):
+            model_source = str(Path(model_source))
+        out_dir = out or settings.path(s.out)
+
+        from pantau.scoring.local import ScoreOptions
+
+        try:
+            options = ScoreOptions(
+                text_column=text_column or settings.io.text_column,
+                id_column=id_column if id_column is not None else settings.io.id_column,
+                chunk_rows=chunk_rows or s.chunk_rows,
+                max_chars=settings.io.max_chars,
+                encoding=settings.io.encoding,
+                precision=chosen_precision,
+                int8_verify_margin=s.int8_verify_margin,
+                threads=s.threads if threads is None else threads,
+                batch_size=batch_size or s.batch_size,
+                max_length=s.max_length,
+                stride=s.stride,
+                queue_url=queue,
+                risk_threshold=settings.queue.risk_threshold,
+                double_review_risk=settings.queue.double_review_risk,
+                aging_per_hour=settings.queue.aging_per_hour,
+                resume=resume,
+                progress=not quiet and sys.stderr.isatty(),
+            )
+        except ValueError as exc:
+            raise fail(str(exc), EXIT_USAGE) from None
+        code = run_score(
+            paths,
+            model_source,
+            out_dir,
+            options,
+            engine=chosen_engine,
+            quiet=quiet,
+            fail_on_rejects=fail_on_rejects,
+        )
+        if code:
+            raise typer.Exit(code)
+
+
+def run_score(
+    paths: list[Path],
+    model: str,
+    out_dir: Path,
+    options: ScoreOptions,
+    *,
+    engine: str,
+    quiet: bool,
+    fail_on_rejects: bool,
+) -> int:
+    """Run the chosen engine and map outcomes to the documented exit codes."""
+    from rich.console import Console
+
+    from pantau.cli.common import fail
+    from pantau.io import InputError
+    from pantau.model.classifier import ClassifierError
+    from pantau.model.meta import ModelFolderError
+    from pantau.scoring.local import ResumeMismatch, ScoreError, score_files
+
+    console = Console(stderr=True)
+    if quiet:  # jobs: no model-loading progress bars either
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise fail(f"input file(s) not found: {', '.join(missing)}", EXIT_USAGE)
+    try:
+        if engine == "ray":
+            from pantau.scoring.ray import score_files_ray
+
+            result = score_files_ray(paths, model, out_dir, options)
+        else:
+            result = score_files(paths, model, out_dir, options)
+    except (ResumeMismatch, ClassifierError, ModelFolderError) as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
+    except (ScoreError, InputError, OSError) as exc:
+        raise fail(f"{exc} — rerun the same command to resume", EXIT_ERROR) from None
+    counts = result.manifest["counts"]
+    if not quiet:
+        rate = result.manifest.get("posts_per_s")
+        console.print(
+            f"scored {counts['scored']:,} of {counts['read']:,} posts, rejected {counts['rejected']:,}"
+            + (f", enqueued {counts['enqueued']:,}" if counts.get("enqueued") else "")
+            + (f" ({rate:,.0f} posts/s)" if rate else "")
+            + f" → {result.out_dir}"
+        )
+        if counts["rejected"]:
+            console.print(f"rejected rows and reasons: {result.out_dir / '_rejects.csv'}")
+    if fail_on_rejects and counts["rejected"]:
+        return EXIT_REJECTS
+    return EXIT_OK

@@ -1,0 +1,46 @@
+"""``pantau serve``: the reviewer web app on serve.host:serve.port."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+
+from pantau.cli.common import fail, settings_from
+from pantau.cli.queue import engine_for
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Default serve.host (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Default serve.port (8000).")] = None,
+) -> None:
+    """Run the reviewer web app (FastAPI) on serve.host:serve.port."""
+    import uvicorn
+
+    from pantau.web.app import WebConfig, create_app
+    from pantau.web.security import load_or_create_secret
+
+    settings = settings_from(ctx)
+    try:
+        secret = load_or_create_secret(
+            settings.path(settings.serve.secret_file), os.environ.get("PANTAU_SECRET_KEY")
+        )
+    except (ValueError, OSError) as exc:
+        raise fail(f"session secret: {exc}", 2) from None
+    engine = engine_for(ctx)
+    config = WebConfig(
+        lease_minutes=settings.queue.lease_minutes,
+        aging_per_hour=settings.queue.aging_per_hour,
+        secure_cookies=settings.serve.secure_cookies,
+        session_hours=settings.serve.session_hours,
+    )
+    app = create_app(engine, secret_key=secret, config=config)
+    uvicorn.run(app, host=host or settings.serve.host, port=port or settings.serve.port, proxy_headers=False)
+
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` to the top-level app."""
+    app.command("serve")(serve)

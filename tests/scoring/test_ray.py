@@ -1,0 +1,52 @@
+"""``--engine ray``: Ray Data in local mode produces what the local engine produces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from support.posts import write_posts
+from support.tiny_models import build_tiny_transformer
+
+from pantau.labels import LABEL_KEYS
+from pantau.scoring.local import REJECTS_FILE, ResumeMismatch, ScoreOptions, score_files
+
+pytestmark = pytest.mark.slow
+
+
+def test_ray_engine_matches_the_local_engine(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from pantau.scoring.ray import score_files_ray
+
+    model = build_tiny_transformer(tmp_path / "model", max_length=16)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    good = write_posts(first, 120, bad_every=30, seed=2)
+    pd.DataFrame({"id": ["x1", "x2"], "text": ["dasar kadrun", "selamat pagi"], "other": ["1", "2"]}).to_csv(
+        second, index=False
+    )
+    options = ScoreOptions(chunk_rows=50, stride=4, threads=1)
+    local = score_files([first, second], model, tmp_path / "local", options)
+    try:
+        result = score_files_ray(
+            [first, second], model, tmp_path / "ray", options, actors=1, ray_init={"num_cpus": 2}
+        )
+        with pytest.raises(ResumeMismatch, match="no-resume"):
+            score_files_ray([first], model, tmp_path / "ray", options)
+    finally:
+        ray.shutdown()
+    a = pd.read_parquet(tmp_path / "local").set_index("id").sort_index()
+    b = pd.read_parquet(tmp_path / "ray").set_index("id").sort_index()
+    assert set(b.index) == good | {"x1", "x2"}
+    assert list(b.columns) == list(a.columns)
+    probs = [f"prob_{k}" for k in LABEL_KEYS]
+    np.testing.assert_allclose(b[probs].to_numpy(), a[probs].to_numpy(), atol=1e-6)
+    assert (b["spans"] == a["spans"]).all() and (b["windows"] == a["windows"]).all()
+    assert result.manifest["counts"]["read"] == local.manifest["counts"]["read"] == 122
+    assert result.manifest["counts"]["scored"] == len(b)
+    assert (
+        len(pd.read_csv(tmp_path / "ray" / REJECTS_FILE))
+        == result.manifest["counts"]["rejected"]
+        == 120 - len(good)
+    )

@@ -1,0 +1,117 @@
+"""Tiny, real model folders for the scoring tests (hidden 32, 2 layers), built offline in seconds.
+
+The folders follow the model-folder contract the Classifier reads: ``pantau_model.json`` + an encoder
+saved with ``save_pretrained`` + the head written by :func:`pantau.model.layout.save_head`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+from pantau.labels import LABEL_KEYS
+from pantau.model.layout import save_head
+from pantau.model.meta import ModelMeta, save_meta
+
+CORPUS = [
+    "dasar cebong tidak tahu diri",
+    "kampret dan kadrun sama saja",
+    "selamat pagi semua, semoga harimu menyenangkan",
+    "usir mereka dari kampung kita sekarang",
+    "berita hari ini tentang pemilu dan debat capres",
+    "jangan saling menyebut cebong atau kampret, kita semua saudara",
+    "makanan di warung itu enak sekali",
+    "bodoh banget sih kamu",
+] * 4
+
+
+def build_tokenizer(folder: Path) -> PreTrainedTokenizerFast:
+    """A WordPiece tokenizer trained on a handful of Indonesian sentences (lowercasing, [CLS]/[SEP])."""
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    trainer = trainers.WordPieceTrainer(vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"])
+    tok.train_from_iterator(CORPUS, trainer)
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]"
+    )
+    fast.save_pretrained(folder)
+    return fast
+
+
+def build_tiny_transformer(
+    folder: Path,
+    *,
+    labels: tuple[str, ...] = LABEL_KEYS,
+    max_length: int = 16,
+    preprocessing: str = "none",
+    temperatures: dict[str, float] | None = None,
+    thresholds: dict[str, float] | None = None,
+    seed: int = 0,
+) -> Path:
+    """Write a random-weight transformer model folder (BERT, hidden 32, 2 layers) and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    tokenizer = build_tokenizer(folder)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    BertModel(config).save_pretrained(folder)
+    # Large head weights spread the random model's probabilities so tests see flags on and off.
+    head = torch.nn.Linear(32, len(labels))
+    with torch.no_grad():
+        head.weight.copy_(torch.randn(len(labels), 32) * 0.5)
+        head.bias.zero_()
+    save_head(folder, head)
+    save_meta(
+        folder,
+        ModelMeta(
+            labels=labels,
+            thresholds=thresholds or {label: 0.5 for label in labels},
+            temperatures=temperatures or {},
+            kind="transformer",
+            base_model="tiny-bert",
+            preprocessing=preprocessing,
+            max_length=max_length,
+            version="1",
+            name="pantau-classifier",
+            run_id="test-run",
+        ),
+    )
+    return folder
+
+
+class KeywordBaseline:
+    """A deterministic stand-in for the trained baseline: probability rises with label keywords."""
+
+    keywords: ClassVar[dict[str, tuple[str, ...]]] = {
+        "hate_speech": ("cebong", "kadrun"),
+        "abusive": ("bodoh", "kampret"),
+        "divisive_label": ("cebong", "kampret", "kadrun"),
+        "incitement": ("usir", "serang"),
+    }
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        out = np.full((len(texts), len(LABEL_KEYS)), 0.1)
+        for i, text in enumerate(texts):
+            for j, label in enumerate(LABEL_KEYS):
+                if any(k in text.lower() for k in self.keywords[label]):
+                    out[i, j] = 0.9
+        return out

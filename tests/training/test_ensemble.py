@@ -1,0 +1,128 @@
+"""Ensemble of a real tiny transformer and the baseline: weights, folder, scoring, errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support.training_data import tiny_splits
+
+from pantau.config import TrainSettings
+from pantau.labels import LABEL_KEYS
+from pantau.model.calibrate import logit, objective_value
+from pantau.model.classifier import Classifier
+from pantau.model.layout import MEMBERS_DIR, blend_logits
+from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta
+from pantau.training.baseline import train_baseline
+from pantau.training.data import preprocessing_id
+from pantau.training.ensemble import WEIGHT_GRID, fit_blend_weights, train_ensemble
+from pantau.training.transformer import train_transformer
+
+FAST = TrainSettings(
+    epochs=1, batch_size=8, learning_rate=5e-3, threads=1, early_stopping_patience=1, eval_batch_size=16
+)
+
+
+@pytest.fixture(scope="module")
+def ensemble(tiny_base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    splits = tiny_splits()
+    train, val = splits["train"], splits["val"]
+    out = tmp_path_factory.mktemp("ensemble") / "model"
+
+    def transformer(folder: Path):
+        return train_transformer(train, val, base_model=tiny_base_dir, out_dir=folder, settings=FAST,
+                                 preprocessing=preprocessing_id("transformer"), base_name="tiny-e5")
+
+    def baseline(folder: Path):
+        return train_baseline(train, val, out_dir=folder, settings=FAST, preprocessing=preprocessing_id("classic"))
+
+    result = train_ensemble(train, val, out_dir=out, settings=FAST, train_transformer=transformer,
+                            train_baseline=baseline)
+    return result, splits
+
+
+def test_blend_weights_follow_the_informative_member() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, size=(400, 2)).astype(float)
+    y[:200, 1] = np.nan  # half the rows do not annotate the second label
+    good = np.clip(0.8 * y + 0.1 + rng.normal(0, 0.05, y.shape), 0.01, 0.99)
+    good = np.nan_to_num(good, nan=0.5)
+    noise = rng.uniform(0.01, 0.99, size=y.shape)
+    weights = fit_blend_weights([good, noise], y, ("a", "b"))
+    assert weights["a"][0] >= 0.8 and weights["b"][0] >= 0.8
+    assert fit_blend_weights([noise, good], y, ("a", "b"))["a"][0] <= 0.2
+    # No positives to choose on: equal weights.
+    assert fit_blend_weights([good, noise], np.zeros_like(y), ("a", "b"))["a"] == [0.5, 0.5]
+    z = blend_logits([good, noise], np.array([[1.0, 0.0], [0.25, 0.75]]))
+    np.testing.assert_allclose(z[:, 0], logit(good[:, 0]))
+    np.testing.assert_allclose(z[:, 1], 0.25 * logit(good[:, 1]) + 0.75 * logit(noise[:, 1]))
+    with pytest.raises(ValueError, match="exactly two"):
+        fit_blend_weights([good], y, ("a", "b"))
+
+
+@pytest.mark.parametrize(("objective", "target"), [("f1", 0.8), ("precision", 0.9)])
+def test_blend_weights_maximise_what_the_deployed_threshold_achieves(objective: str, target: float) -> None:
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, size=(300, 1)).astype(float)
+    a = np.clip(0.6 * y + 0.2 + rng.normal(0, 0.2, y.shape), 0.01, 0.99)
+    b = np.clip(0.5 * y + 0.25 + rng.normal(0, 0.25, y.shape), 0.01, 0.99)
+    w = fit_blend_weights([a, b], y, ("x",), objective=objective, target_precision=target)["x"][0]
+    values = {float(g): objective_value(g * logit(a) + (1 - g) * logit(b), y, objective=objective,
+                                        target_precision=target) for g in WEIGHT_GRID}
+    assert values[w] == pytest.approx(max(values.values()))
+    # Both members together beat either alone here, so the blend is a real mix.
+    assert 0.0 < w < 1.0
+
+
+def test_ensemble_folder_is_self_describing(ensemble) -> None:
+    result, _ = ensemble
+    meta = load_meta(result.folder)
+    assert meta.kind == "ensemble" and meta.members == ("transformer", "baseline")
+    assert set(meta.blend) == set(LABEL_KEYS)
+    assert all(len(w) == 2 and abs(sum(w) - 1) < 1e-9 for w in meta.blend.values())
+    assert load_meta(result.folder / MEMBERS_DIR / "transformer").kind == "transformer"
+    assert load_meta(result.folder / MEMBERS_DIR / "baseline").kind == "baseline"
+    assert meta.base_model == "tiny-e5" and meta.data_fingerprint
+    assert "ensemble" in (result.folder / "README.md").read_text()
+    assert result.timings["train_seconds"] > 0 and "transformer_train_seconds" in result.timings
+
+
+def test_ensemble_scores_like_its_members_blended(ensemble) -> None:
+    result, splits = ensemble
+    texts = splits["test"]["text"].tolist()
+    long_post = " ".join(["kalian semua cebong dungu"] * 120)  # far beyond the tiny model's window
+    texts.append(long_post)
+    clf = Classifier.load(result.folder)
+    probs = clf.predict_proba(texts)
+    assert probs.shape == (len(texts), len(LABEL_KEYS)) and np.isfinite(probs).all()
+    meta = clf.meta
+    members = [Classifier.load(result.folder / MEMBERS_DIR / name) for name in meta.members]
+    weights = np.array([meta.blend[k] for k in meta.labels])
+    z = blend_logits([m.predict_proba(texts) for m in members], weights)
+    temps = np.array([meta.temperatures.get(k, 1.0) for k in meta.labels])
+    np.testing.assert_allclose(probs, 1 / (1 + np.exp(-z / temps)), atol=1e-6)
+    # The window count reports what the transformer member read of the long post.
+    scored = clf.score(texts)
+    assert scored[-1]["windows"] == members[0].score([long_post])[0]["windows"] > 1
+    assert scored[0]["windows"] == 1
+    assert clf.describe()["kind"] == "ensemble"
+
+
+def test_ensemble_folder_errors_name_the_problem(ensemble, tmp_path: Path) -> None:
+    import shutil
+
+    result, _ = ensemble
+    broken = tmp_path / "broken"
+    shutil.copytree(result.folder, broken)
+    shutil.rmtree(broken / MEMBERS_DIR / "baseline")
+    with pytest.raises(ModelFolderError, match="member 'baseline' missing"):
+        Classifier.load(broken)
+    raw = json.loads((result.folder / META_FILE).read_text())
+    raw["blend"]["abusive"] = [1.0]
+    with pytest.raises(ModelFolderError, match="one weight per member"):
+        ModelMeta(**{**raw, "labels": tuple(raw["labels"]), "members": tuple(raw["members"])})
+    with pytest.raises(ModelFolderError, match="must list its members"):
+        dataclasses.replace(load_meta(result.folder), members=())
