@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.pantau-installed
-EXTRAS ?= dev,postgres,ray
+EXTRAS ?= train,dev,postgres,ray
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
@@ -24,10 +24,12 @@ browser:  ## Debian's Chromium for the reviewer-app browser tests (Playwright's 
 demo: setup  ## the main job on the embedded defaults: prepare → train → evaluate → score → queue
 	$(BIN)/python -m pantau.cli.demo
 
-test: setup browser  ## the whole test suite, slow and real-data tests included (CI runs exactly this)
+test: setup browser  ## import contracts, then the whole test suite, slow and real-data tests included (CI runs exactly this)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 test-fast: setup  ## skip slow, browser and real-data tests while developing
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -m "not slow and not browser and not realdata"
 
 bench: setup  ## benchmarks that print ratios measured side by side in one run
