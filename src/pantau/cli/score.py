@@ -1,4 +1,4 @@
-"""``pantau score``: batch scoring from the command line (a thin layer over :mod:`pantau.scoring.local`).
+"""``pantau score``: batch scoring from the command line (a thin layer over :mod:`pantau.scoring`).
 
 Exit codes (also in ``pantau score --help`` and the README):
 
@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from pantau.scoring.local import ScoreOptions
+    from pantau.scoring.options import ScoreOptions
 
-from pantau.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE  # noqa: E402 - re-exported
+from pantau.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE  # re-exported
 
 
 def register(app: typer.Typer) -> None:
@@ -76,7 +76,7 @@ def register(app: typer.Typer) -> None:
             model_source = str(Path(model_source))
         out_dir = out or settings.path(s.out)
 
-        from pantau.scoring.local import ScoreOptions
+        from pantau.scoring.options import ScoreOptions
 
         try:
             options = ScoreOptions(
@@ -130,7 +130,8 @@ def run_score(
     from pantau.io import InputError
     from pantau.model.classifier import ClassifierError
     from pantau.model.meta import ModelFolderError
-    from pantau.scoring.local import ResumeMismatch, ScoreError, score_files
+    from pantau.scoring.options import ResumeMismatch, ScoreError, load_classifier
+    from pantau.scoring.sink import QueueSink
 
     console = Console(stderr=True)
     if quiet:  # jobs: no model-loading progress bars either
@@ -140,17 +141,25 @@ def run_score(
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise fail(f"input file(s) not found: {', '.join(missing)}", EXIT_USAGE)
+    sink = QueueSink.from_options(options)
     try:
+        # One Classifier and one queue sink for the whole run, whichever engine runs it.
+        classifier = load_classifier(model, options)
         if engine == "ray":
             from pantau.scoring.ray import score_files_ray
 
-            result = score_files_ray(paths, model, out_dir, options)
+            result = score_files_ray(paths, classifier, out_dir, options, sink=sink)
         else:
-            result = score_files(paths, model, out_dir, options)
+            from pantau.scoring.local import score_files
+
+            result = score_files(paths, classifier, out_dir, options, sink=sink)
     except (ResumeMismatch, ClassifierError, ModelFolderError) as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     except (ScoreError, InputError, OSError) as exc:
         raise fail(f"{exc} — rerun the same command to resume", EXIT_ERROR) from None
+    finally:
+        if sink is not None:
+            sink.close()
     counts = result.manifest["counts"]
     if not quiet:
         rate = result.manifest.get("posts_per_s")

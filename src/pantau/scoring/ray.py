@@ -5,12 +5,14 @@ Pipeline (one Ray Data dataset, streamed — blocks flow through while later fil
     from_items(input files) ─► map_batches(read_file)           tasks: pantau.io.read_posts, one file per task,
                                                                   validated chunks out, rejects per file
                             ─► map_batches(ScoreActor, pool)     actors: one Classifier loaded per actor,
-                                                                  pantau.scoring.local.score_frame per batch (+ enqueue)
+                                                                  pantau.scoring.frame.score_frame per batch
+                                                                  (+ the run's QueueSink)
                             ─► write_parquet(out)
 
 Reading and scoring call the very functions the local engine uses (``read_posts``, ``score_frame``,
-``queue_rows``), so both engines produce the same columns and the same numbers. A single large file is
-read by one task, but the expensive part — scoring — is spread over the actor pool.
+``queue_rows``, ``QueueSink``), and the manifest comes from the same builder, so both engines produce
+the same columns, the same numbers and the same manifest keys. A single large file is read by one task,
+but the expensive part — scoring — is spread over the actor pool.
 
 Cluster use: start a cluster (``ray start --head`` on one machine, ``ray start --address=HEAD:6379`` on
 the others), put inputs, the model folder and the output folder on storage every node sees (NFS or a
@@ -18,36 +20,41 @@ mounted bucket), then run ``RAY_ADDRESS=HEAD:6379 pantau score ... --engine ray`
 ``RAY_ADDRESS`` convention picks the cluster, without it a local Ray instance is started.
 
 Differences from the local engine: a Ray run is not resumable (Ray Data writes its own file names, with
-no commit point per chunk) — a failed run is started again with ``--no-resume``; the output folder
-also holds ``_rejects-<n>.csv``/``_read-<n>.json`` per input, merged into ``_rejects.csv`` and the
-manifest at the end.
+no commit point per chunk) — a failed run is started again with ``--no-resume``; while it runs the
+output folder also holds ``_rejects-<n>.csv``/``_read-<n>.json`` per input and ``_actor-<id>.json`` per
+actor (rows enqueued, int8 posts verified in fp32), merged into ``_rejects.csv`` and the manifest at
+the end.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pantau.io import RejectsWriter, read_posts, write_json_atomic
-from pantau.scoring.local import (
-    MANIFEST_FILE,
-    QUEUE_COLUMNS,
+from pantau.scoring.checkpoint import InputProgress, RunState, fingerprint, read_finished
+from pantau.scoring.frame import QUEUE_COLUMNS, queue_rows, score_frame, span_finder
+from pantau.scoring.manifest import build_manifest, write_manifest
+from pantau.scoring.options import (
     REJECTS_FILE,
     ResumeMismatch,
     ScoreError,
     ScoreOptions,
     ScoreResult,
-    fingerprint,
-    model_identity,
-    queue_rows,
-    score_frame,
-    span_finder,
+    input_paths,
+    load_classifier,
 )
+from pantau.scoring.sink import QueueSink
+
+if TYPE_CHECKING:
+    from pantau.model.classifier import Classifier
 
 READ_COLUMNS = ("id", "text", "row", "_input", *QUEUE_COLUMNS)
 
@@ -70,37 +77,27 @@ def _read_file(batch: pd.DataFrame, *, options: ScoreOptions, out: str) -> Itera
 
 
 class ScoreActor:
-    """Ray actor: loads the Classifier once, scores every batch it is given."""
+    """Ray actor: loads the Classifier once, scores every batch it is given, enqueues through the sink."""
 
-    def __init__(self, model: str, options: ScoreOptions):
-        from pantau.model.classifier import Classifier
-
-        self.classifier = Classifier.load(
-            model,
-            precision=options.precision,
-            int8_verify_margin=options.int8_verify_margin,
-            threads=options.threads,
-            batch_size=options.batch_size,
-            max_length=options.max_length,
-            stride=options.stride,
-        )
+    def __init__(self, folder: str, options: ScoreOptions, sink: QueueSink | None, out: str):
+        # A loaded model holds native threads and (int8) ONNX sessions that do not cross processes, so
+        # each actor loads its own copy from the folder the driver already resolved.
+        self.classifier = load_classifier(folder, options)
         self.find_spans = span_finder()
-        self.options = options
-        self.enqueue = None
-        if options.queue_url:
-            from pantau.scoring.local import _enqueuer
-
-            self.enqueue = _enqueuer(options.queue_url)
+        self.sink = sink
+        self.enqueued = 0
+        # Actors are separate processes: each reports its counts in its own file, summed by the driver.
+        self.stats_path = Path(out) / f"_actor-{uuid.uuid4().hex}.json"
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         scored = score_frame(self.classifier, batch, find_spans=self.find_spans)
-        if self.enqueue is not None:
+        if self.sink is not None:
+            version = self.classifier.meta.version
             for name, group in batch.groupby("_input", sort=False):
-                self.enqueue(
-                    queue_rows(self.classifier, group, scored.loc[group.index], str(name)),
-                    self.classifier,
-                    self.options,
-                )
+                rows = queue_rows(self.classifier, group, scored.loc[group.index], str(name))
+                self.enqueued += self.sink.put(rows, version)
+        stats = {"enqueued": self.enqueued, "int8_verified_in_fp32": int(self.classifier.verified_posts)}
+        write_json_atomic(stats, self.stats_path)
         return scored
 
 
@@ -109,11 +106,12 @@ def _own_files(out: Path) -> list[Path]:
 
 
 def score_files_ray(
-    inputs: Sequence[str | Path],
-    model: str | Path,
-    out_dir: str | Path,
+    inputs: Sequence[str | os.PathLike[str]],
+    model: str | os.PathLike[str] | Classifier,
+    out_dir: str | os.PathLike[str],
     options: ScoreOptions | None = None,
     *,
+    sink: QueueSink | None = None,
     actors: int | None = None,
     cpus_per_actor: float = 1.0,
     ray_init: dict[str, Any] | None = None,
@@ -124,25 +122,18 @@ def score_files_ray(
         import ray.data
     except ImportError as exc:
         raise ScoreError("--engine ray needs the optional extra: pip install 'pantau[ray]'") from exc
-    from pantau.model.classifier import resolve_source
-    from pantau.model.meta import load_meta
 
     options = options or ScoreOptions()
-    paths = [Path(p).resolve() for p in inputs]
-    if not paths:
-        raise ScoreError("no input files given")
-    missing = [str(p) for p in paths if not p.is_file()]
-    if missing:
-        raise ScoreError(f"input file(s) not found: {', '.join(missing)}")
-    folder = resolve_source(model).resolve()
-    meta = load_meta(folder)
-    fp = fingerprint(paths, folder, meta, options)
+    # Resolved: tasks and actors may run on other machines, with another working directory.
+    paths = [p.resolve() for p in input_paths(inputs)]
+    clf = load_classifier(model, options)
+    folder = Path(clf.folder).resolve()
+    fp = fingerprint(paths, folder, clf.meta, options)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    if (out / MANIFEST_FILE).exists() and options.resume:
-        done = json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8"))
-        if done.get("fingerprint") == fp:
-            return ScoreResult(out, done)
+    done = read_finished(out) if options.resume else None
+    if done is not None and done.get("fingerprint") == fp:
+        return ScoreResult(out, done)
     own = _own_files(out)
     if own and options.resume:
         raise ResumeMismatch(
@@ -151,11 +142,37 @@ def score_files_ray(
         )
     for path in own:
         path.unlink()
+    own_sink = sink is None
+    if own_sink:
+        sink = QueueSink.from_options(options)
+    try:
+        if sink is not None:
+            sink.open()  # migrations run here, once, not in every actor
+        return _run(ray, paths, folder, clf, fp, out, options, sink, actors, cpus_per_actor, ray_init)
+    finally:
+        if own_sink and sink is not None:
+            sink.close()
 
+
+def _run(
+    ray: Any,
+    paths: list[Path],
+    folder: Path,
+    clf: Classifier,
+    fp: dict[str, Any],
+    out: Path,
+    options: ScoreOptions,
+    sink: QueueSink | None,
+    actors: int | None,
+    cpus_per_actor: float,
+    ray_init: dict[str, Any] | None,
+) -> ScoreResult:
     if not ray.is_initialized():
         ray.init(**({"include_dashboard": False, "log_to_driver": False} | (ray_init or {})))
     if actors is None:
         actors = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
+    state = RunState.fresh(fp, paths)
+    state.attempts = 1
     start = time.monotonic()
     files = ray.data.from_items(
         [{"index": i, "path": str(p)} for i, p in enumerate(paths)], override_num_blocks=len(paths)
@@ -165,33 +182,35 @@ def score_files_ray(
     )
     scored = chunks.map_batches(
         ScoreActor,
-        fn_constructor_kwargs={"model": str(folder), "options": options},
+        fn_constructor_kwargs={"folder": str(folder), "options": options, "sink": sink, "out": str(out)},
         compute=ray.data.ActorPoolStrategy(size=actors),
         batch_size=max(options.batch_size, min(options.chunk_rows, 4096)),
         batch_format="pandas",
         num_cpus=cpus_per_actor,
     )
     scored.write_parquet(str(out))
-    duration = time.monotonic() - start
-    return ScoreResult(out, _finish(out, paths, fp, meta, options, duration, actors))
+    state.duration_s = time.monotonic() - start
+    int8_verified = _finish(out, state)
+    manifest = build_manifest(
+        state,
+        clf,
+        options,
+        engine="ray",
+        workers=actors,
+        queue_enabled=sink is not None,
+        int8_verified=int8_verified,
+    )
+    write_manifest(manifest, out)
+    return ScoreResult(out, manifest)
 
 
-def _finish(
-    out: Path,
-    paths: Sequence[Path],
-    fp: dict[str, Any],
-    meta: Any,
-    options: ScoreOptions,
-    duration: float,
-    actors: int,
-) -> dict[str, Any]:
-    """Merge per-file rejects and summaries, count the written rows, write the manifest."""
+def _finish(out: Path, state: RunState) -> int:
+    """Merge per-file rejects and summaries and per-actor counts into ``state``; returns int8 verifications."""
     import pyarrow.parquet as pq
 
-    summaries = []
     with open(out / REJECTS_FILE, "w", encoding="utf-8", newline="") as merged:
         header_written = False
-        for i in range(len(paths)):
+        for i, entry in enumerate(state.inputs):
             part = out / f"_rejects-{i:05d}.csv"
             if part.exists():
                 lines = part.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -200,30 +219,27 @@ def _finish(
                     header_written = True
                 part.unlink()
             summary_path = out / f"_read-{i:05d}.json"
-            summaries.append(json.loads(summary_path.read_text(encoding="utf-8")))
+            summary = json.loads(summary_path.read_text(encoding="utf-8"))
             summary_path.unlink()
+            state.inputs[i] = InputProgress(
+                path=entry.path,
+                rows_done=summary["read"],
+                done=True,
+                read=summary["read"],
+                kept=summary["kept"],
+                rejected=summary["rejected"],
+                reasons=dict(summary["reasons"]),
+                encoding=summary["encoding"],
+            )
     if not header_written:
         (out / REJECTS_FILE).unlink()
-    scored = sum(pq.ParquetFile(p).metadata.num_rows for p in out.glob("*.parquet"))
-    read = sum(s["read"] for s in summaries)
-    rejected = sum(s["rejected"] for s in summaries)
-    manifest = {
-        "status": "complete",
-        "engine": "ray",
-        "counts": {"read": read, "scored": scored, "rejected": rejected, "enqueued": None},
-        "finished_at": pd.Timestamp.now(tz="UTC").isoformat(timespec="seconds"),
-        "duration_s": round(duration, 3),
-        "posts_per_s": round(scored / duration, 2) if duration > 0 else None,
-        "actors": actors,
-        "parts": len(list(out.glob("*.parquet"))),
-        "inputs": summaries,
-        "model": {
-            **model_identity(meta, options),
-            "labels": list(meta.labels),
-            "thresholds": meta.thresholds,
-        },
-        "queue": {"enabled": options.queue_url is not None, "risk_threshold": options.risk_threshold},
-        "fingerprint": fp,
-    }
-    write_json_atomic(manifest, out / MANIFEST_FILE)
-    return manifest
+    int8_verified = 0
+    for stats_path in out.glob("_actor-*.json"):
+        stats = json.loads(stats_path.read_text(encoding="utf-8"))
+        state.enqueued += int(stats["enqueued"])
+        int8_verified += int(stats["int8_verified_in_fp32"])
+        stats_path.unlink()
+    parts = list(out.glob("*.parquet"))
+    state.scored = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    state.next_part = len(parts)
+    return int8_verified

@@ -1,0 +1,121 @@
+"""What a scoring run takes and gives back: options, the output folder's file names, results and errors.
+
+Every other module of :mod:`pantau.scoring` builds on this one, so it imports nothing heavy: the
+Classifier (and with it torch) is imported only inside :func:`load_classifier`, which keeps
+``pantau --help`` fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pantau.model.classifier import Classifier
+
+MANIFEST_FILE = "_manifest.json"
+CHECKPOINT_FILE = "_checkpoint.json"
+REJECTS_FILE = "_rejects.csv"
+PART_PATTERN = "part-{:05d}.parquet"
+
+
+class ScoreError(RuntimeError):
+    """Scoring cannot start or continue; the message says what to do."""
+
+
+class ResumeMismatch(ScoreError):
+    """The output folder holds a run made with different inputs, model or settings."""
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    """Everything ``score_files`` needs besides inputs, model and output folder (from ``params.yaml``)."""
+
+    text_column: str = "text"
+    id_column: str | None = "id"
+    chunk_rows: int = 10_000
+    max_chars: int = 20_000
+    encoding: str = "utf-8"
+    precision: str = "fp32"
+    int8_verify_margin: float = 0.5
+    threads: int = 0
+    batch_size: int = 32
+    max_length: int | None = None
+    stride: int = 64
+    queue_url: str | None = None
+    risk_threshold: float = 0.5
+    double_review_risk: float = 0.85
+    aging_per_hour: float = 0.01
+    resume: bool = True
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be ≥ 1, got {self.chunk_rows}")
+        if not 0.0 <= self.risk_threshold <= 1.0:
+            raise ValueError(f"risk_threshold must be within [0, 1], got {self.risk_threshold}")
+
+    def reader_options(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`pantau.io.read_posts`, shared by the local and Ray engines."""
+        return {
+            "text_column": self.text_column,
+            "id_column": self.id_column,
+            "chunk_rows": self.chunk_rows,
+            "max_chars": self.max_chars,
+            "encoding": self.encoding,
+        }
+
+    def classifier_options(self) -> dict[str, Any]:
+        """Keyword arguments for :meth:`pantau.model.classifier.Classifier.load`."""
+        return {
+            "precision": self.precision,
+            "int8_verify_margin": self.int8_verify_margin,
+            "threads": self.threads,
+            "batch_size": self.batch_size,
+            "max_length": self.max_length,
+            "stride": self.stride,
+        }
+
+
+@dataclass
+class ScoreResult:
+    """What a finished run produced."""
+
+    out_dir: Path
+    manifest: dict[str, Any]
+
+    @property
+    def rejected(self) -> int:
+        """Rows that went to the rejects file."""
+        return int(self.manifest["counts"]["rejected"])
+
+
+def load_classifier(model: str | os.PathLike[str] | Classifier, options: ScoreOptions) -> Classifier:
+    """The run's one Classifier: ``model`` itself when already loaded, else the folder/URI loaded once."""
+    from pantau.model.classifier import Classifier
+
+    if isinstance(model, Classifier):
+        return model
+    # Classifier.load resolves a models:/ URI to a folder; the engines then use classifier.folder, so
+    # the registry is asked once per run.
+    return Classifier.load(model, **options.classifier_options())
+
+
+def input_paths(inputs: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The inputs as paths, or :class:`ScoreError` when none is given or one is not a file."""
+    paths = [Path(p) for p in inputs]
+    if not paths:
+        raise ScoreError("no input files given")
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ScoreError(f"input file(s) not found: {', '.join(missing)}")
+    return paths
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 to the second (output rows, checkpoints, manifests)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,102 @@
+"""The review queue as a scoring run sees it: one :class:`QueueSink` per run, reused for every chunk."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Self
+
+from pantau.scoring.options import ScoreError, ScoreOptions
+
+log = logging.getLogger(__name__)
+
+
+class QueueSink:
+    """Enqueues scored rows into the queue database: one engine per process, migrated once per run.
+
+    Pickled into Ray actors: a database engine holds connections that cannot cross processes, so the
+    copy drops it and opens its own on first use, without running the migrations again (the run that
+    built the sink already did, and concurrent Alembic upgrades on one SQLite file would race).
+    """
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        risk_threshold: float,
+        double_review_risk: float = 0.85,
+        aging_per_hour: float = 0.01,
+    ):
+        self.database_url = database_url
+        self.risk_threshold = risk_threshold
+        self.double_review_risk = double_review_risk
+        self.aging_per_hour = aging_per_hour
+        self._engine: Any = None
+        self._migrated = False
+
+    @classmethod
+    def from_options(cls, options: ScoreOptions) -> QueueSink | None:
+        """A sink for ``options.queue_url``, or ``None`` when the run does not enqueue.
+
+        Not opened yet: an engine opens it once it knows there is work, so a run that is already
+        finished does not touch the database.
+        """
+        if not options.queue_url:
+            return None
+        return cls(
+            options.queue_url,
+            risk_threshold=options.risk_threshold,
+            double_review_risk=options.double_review_risk,
+            aging_per_hour=options.aging_per_hour,
+        )
+
+    def open(self) -> QueueSink:
+        """Create the engine and bring the schema up to date (once; later calls do nothing)."""
+        if self._engine is not None:
+            return self
+        try:
+            from sqlalchemy.exc import SQLAlchemyError
+
+            from pantau.queue.db import make_engine, upgrade
+        except ImportError as exc:
+            raise ScoreError(f"--queue needs pantau.queue, which is not available ({exc})") from exc
+        try:
+            self._engine = make_engine(self.database_url)
+            if not self._migrated:
+                upgrade(self._engine)
+                self._migrated = True
+        except (SQLAlchemyError, ValueError) as exc:
+            self.close()
+            raise ScoreError(f"cannot open the queue database {self.database_url!r}: {exc}") from exc
+        return self
+
+    def put(self, rows: Sequence[dict[str, Any]], model_version: str) -> int:
+        """Enqueue rows whose risk passes the threshold; returns how many are now queued with these scores."""
+        from pantau.queue import enqueue
+
+        result = enqueue(
+            self.open()._engine,
+            rows,
+            model_version=model_version,
+            risk_threshold=self.risk_threshold,
+            double_review_risk=self.double_review_risk,
+            aging_per_hour=self.aging_per_hour,
+        )
+        if result.rejected:
+            log.warning("the queue refused %d row(s), e.g. %s", len(result.rejected), result.rejected[0])
+        return int(result.enqueued)
+
+    def close(self) -> None:
+        """Release the engine's connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_engine": None}
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
