@@ -36,13 +36,14 @@ class SourceSettings:
     """One labelled corpus fed to ``pantau prepare``."""
 
     name: str
-    kind: str  # sample | ibrohim2019 | csv | reviewed
+    kind: str  # sample | ibrohim2019 | annotations | csv | reviewed
     path: str
     weight: float = 1.0
     required: bool = True
     text_column: str = "text"
     id_column: str | None = None
     label_columns: dict[str, str] = field(default_factory=dict)  # corpus column -> label key (kind=csv)
+    corpus_root: str = "../shared/data"  # kind=annotations: where the annotated corpora are read from
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,9 @@ class TrainSettings:
     dropout: float = 0.1
     head_lr_multiplier: float = 10.0  # the fresh head learns this many times faster than the encoder
     pos_weight_cap: float = 10.0
-    length_percentile: float = 95.0  # max length = this percentile of train token lengths, capped by max_length
+    # Training truncates at this percentile of train token lengths (speed); null: at max_length, the
+    # window the model is scored, calibrated and thresholded in.
+    length_percentile: float | None = None
     group_by_length: bool = True
     bf16: bool = False  # bf16 autocast on CPU (needs AVX-512 BF16 / AMX to be faster)
     threads: int = 0  # torch threads; 0 = all cores
@@ -128,8 +131,8 @@ class ScoreSettings:
     out: str = "data/processed/predictions"
     model: str = "models/pantau-classifier"
     batch_size: int = 32
-    max_length: int = 256
-    stride: int = 64
+    max_length: int | None = None  # None: the model's own window (the one its thresholds were tuned at)
+    stride: int | None = None  # None: the model's own overlap
     precision: str = "fp32"  # fp32 | int8
     int8_verify_margin: float = 0.5  # int8 scores this close (log-odds) to a threshold are redone in fp32
     threads: int = 0  # 0 = all cores

@@ -115,3 +115,52 @@ class KeywordBaseline:
                 if any(k in text.lower() for k in self.keywords[label]):
                     out[i, j] = 0.9
         return out
+
+
+HATE_WORDS = ("usir", "cebong", "kadrun", "kampret")
+
+
+def build_window_probe(folder: Path, *, max_length: int = 16, stride: int = 4) -> Path:
+    """A transformer folder whose logit is the share of hate words in a window, by construction.
+
+    Attention and feed-forward outputs are zeroed, so each token's last hidden state is its own
+    (layer-normalised) embedding; hate words point along dimension 0, every other token along dimension 1.
+    The mean-pooled dimension 0 is therefore proportional to the share of hate words in the window, and
+    the head flags a window where that share is above ~15 %: a hateful sentence inside a long post is
+    caught in a window of ``max_length`` tokens and diluted away in one of 256.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer(folder)
+    hidden = 32
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id)
+    model = BertModel(config)
+    with torch.no_grad():
+        for layer in model.encoder.layer:
+            layer.attention.output.dense.weight.zero_()
+            layer.attention.output.dense.bias.zero_()
+            layer.output.dense.weight.zero_()
+            layer.output.dense.bias.zero_()
+        model.embeddings.position_embeddings.weight.zero_()
+        model.embeddings.token_type_embeddings.weight.zero_()
+        words = model.embeddings.word_embeddings.weight
+        words.zero_()
+        words[:, 1] = 1.0
+        hate_ids = {tokenizer.convert_tokens_to_ids(w) for w in HATE_WORDS} - {tokenizer.unk_token_id}
+        if len(hate_ids) != len(HATE_WORDS):
+            raise RuntimeError("the tiny tokenizer split a hate word; extend CORPUS")
+        for i in hate_ids:
+            words[i, 1] = 0.0
+            words[i, 0] = 1.0
+    model.save_pretrained(folder)
+    # After layer norm a one-hot embedding of 32 dims is ≈ +5.57 on its axis and ≈ -0.18 elsewhere.
+    head = torch.nn.Linear(hidden, len(LABEL_KEYS))
+    with torch.no_grad():
+        head.weight.zero_()
+        head.weight[:, 0] = 4.0
+        head.bias.fill_(-4.0 * 0.7)
+    save_head(folder, head)
+    save_meta(folder, ModelMeta(labels=LABEL_KEYS, thresholds={k: 0.5 for k in LABEL_KEYS}, kind="transformer",
+                                base_model="tiny-probe", preprocessing="none", max_length=max_length, stride=stride,
+                                version="1", name="window-probe"))
+    return folder

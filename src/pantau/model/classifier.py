@@ -269,7 +269,9 @@ def _load_encoder(folder: Path) -> Any:
     from transformers.utils import logging as hf_logging
 
     previous = hf_logging.get_verbosity()
+    bar = hf_logging.is_progress_bar_enabled()
     hf_logging.set_verbosity_error()  # the "unexpected pooler weights" load report is expected here
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per load is noise in batch-job logs
     try:
         # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
         return AutoModel.from_pretrained(folder, add_pooling_layer=False)
@@ -277,6 +279,8 @@ def _load_encoder(folder: Path) -> Any:
         return AutoModel.from_pretrained(folder)
     finally:
         hf_logging.set_verbosity(previous)
+        if bar:
+            hf_logging.enable_progress_bar()
 
 
 class _BaselineBackend:
@@ -383,7 +387,7 @@ class Classifier:
         threads: int = 0,
         batch_size: int = 32,
         max_length: int | None = None,
-        stride: int = 64,
+        stride: int | None = None,
         cache_dir: str | Path | None = None,
         int8_verify_margin: float = DEFAULT_INT8_VERIFY_MARGIN,
     ) -> Classifier:
@@ -393,6 +397,9 @@ class Classifier:
         built on first use and cached in ``cache_dir`` (default ``~/.cache/pantau/int8``). Posts whose int8
         score lies within ``int8_verify_margin`` (log-odds) of a label's threshold are scored again in fp32,
         so int8 changes speed, not decisions (0 = pure int8).
+
+        ``max_length``/``stride`` default to the windowing recorded in the folder — the one its thresholds
+        were tuned at; another value is allowed but warned about, since the thresholds no longer fit it.
         """
         if precision not in PRECISIONS:
             raise ClassifierError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -405,6 +412,13 @@ class Classifier:
         folder = resolve_source(source)
         meta = load_meta(folder)
         length = int(max_length or meta.max_length)
+        window_stride = meta.window_stride if stride is None else int(stride)
+        if meta.kind == "transformer" and (length, window_stride) != (meta.max_length, meta.window_stride):
+            log.warning(
+                "%s: scoring in %d-token windows (stride %d), but its thresholds were tuned at %d (stride %d); "
+                "flags may not mean what validation measured — leave score.max_length/stride unset to use the "
+                "model's", folder, length, window_stride, meta.max_length, meta.window_stride,
+            )
         if threads:
             torch.set_num_threads(threads)
         backend: _Backend
@@ -429,7 +443,7 @@ class Classifier:
                 precision,
                 batch_size,
                 length,
-                stride,
+                window_stride,
                 threads,
                 Path(cache_dir) if cache_dir is not None else None,
             )
@@ -439,7 +453,7 @@ class Classifier:
             folder=folder,
             precision=precision,
             max_length=length,
-            stride=getattr(backend, "stride", stride),  # the overlap actually used
+            stride=getattr(backend, "stride", window_stride),  # the overlap actually used
             batch_size=batch_size,
             int8_verify_margin=int8_verify_margin if precision == "int8" else 0.0,
         )

@@ -40,7 +40,12 @@ class ModelMeta:
     temperatures: dict[str, float] = field(default_factory=dict)  # per-label temperature scaling; 1.0 = none
     base_model: str = ""
     preprocessing: str = ""  # pipeline name + version, e.g. "transformer/1"
+    # The window scoring reads (tokens, special ones included) and the overlap of consecutive windows:
+    # validation scores, temperatures and thresholds were computed at exactly this windowing, so every
+    # scorer uses it unless told otherwise (and then warns). train_max_length: what training truncated to.
     max_length: int = 128
+    stride: int = 0  # 0: a quarter of max_length (folders written before the stride was recorded)
+    train_max_length: int = 0
     data_fingerprint: str = ""
     name: str = "pantau-classifier"
     version: str = ""
@@ -51,6 +56,11 @@ class ModelMeta:
     # Ensembles only: member folders (under ``members/``) and, per label, one blend weight per member.
     members: tuple[str, ...] = ()
     blend: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def window_stride(self) -> int:
+        """The overlap scoring uses by default: the recorded stride, else a quarter window."""
+        return self.stride or self.max_length // 4
 
     def __post_init__(self) -> None:
         if self.kind not in MODEL_KINDS:

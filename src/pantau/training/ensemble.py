@@ -152,7 +152,7 @@ def assemble_ensemble(
     y = label_matrix(val, labels)
     # Windows overlap by a quarter, as when each member was calibrated (pantau.training.folder).
     paths = [out / MEMBERS_DIR / name for name in MEMBER_NAMES]
-    members = [Classifier.load(p, stride=load_meta(p).max_length // 4) for p in paths]
+    members = [Classifier.load(p) for p in paths]
     member_probs = [m.predict_proba(texts) for m in members]
     blend = fit_blend_weights(member_probs, y, labels, objective=settings.threshold_objective,
                               target_precision=settings.target_precision)
@@ -167,6 +167,8 @@ def assemble_ensemble(
         base_model=transformer.base_model,
         preprocessing="none",  # each member applies its own
         max_length=transformer.max_length,
+        stride=transformer.window_stride,
+        train_max_length=transformer.train_max_length,
         data_fingerprint=fingerprint,
         pooling="none",
         members=MEMBER_NAMES,

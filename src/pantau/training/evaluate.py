@@ -26,8 +26,8 @@ import pandas as pd
 
 from pantau.model.calibrate import expected_calibration_error, reliability_curve
 
-METRIC_KEYS = ("precision", "recall", "f1", "pr_auc", "ece", "threshold")
-MENTION_KINDS = ("mention", "literal")
+METRIC_KEYS = ("precision", "recall", "f1", "pr_auc", "roc_auc", "ece", "threshold")
+MENTION_KINDS = ("mention", "literal", "quote")
 
 
 @dataclass(frozen=True)
@@ -55,8 +55,8 @@ def _clean(value: Any) -> Any:
 
 
 def label_metrics(probs: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Precision, recall, F1, PR-AUC, ECE at ``threshold`` over annotated rows, plus counts and flag rate."""
-    from sklearn.metrics import average_precision_score
+    """Precision, recall, F1, PR-AUC, ROC-AUC, ECE at ``threshold`` over annotated rows, counts, flag rate."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
 
     probs = np.asarray(probs, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -70,6 +70,8 @@ def label_metrics(probs: np.ndarray, y: np.ndarray, threshold: float) -> dict[st
         "recall": tp / n_pos if n_pos else None,
         "f1": 2 * tp / (n_flag + n_pos) if n_pos else None,
         "pr_auc": float(average_precision_score(t, p)) if n_pos and n_pos < len(t) else None,
+        # Ranking quality over all thresholds: what a triage queue sorted by risk depends on.
+        "roc_auc": float(roc_auc_score(t, p)) if n_pos and n_pos < len(t) else None,
         "ece": expected_calibration_error(p, t) if len(t) else None,
         "threshold": float(threshold),
         "n": len(t),
@@ -82,7 +84,7 @@ def label_metrics(probs: np.ndarray, y: np.ndarray, threshold: float) -> dict[st
 def evaluate_predictions(
     probs: np.ndarray, y: np.ndarray, labels: Sequence[str], thresholds: dict[str, float]
 ) -> dict[str, Any]:
-    """``{"labels": {label: six metrics}, "macro_f1": mean F1 over labels with positives}``."""
+    """``{"labels": {label: the METRIC_KEYS}, "macro_f1": mean F1 over labels with positives}``."""
     per = {}
     for j, label in enumerate(labels):
         full = label_metrics(probs[:, j], y[:, j], thresholds[label])
@@ -240,8 +242,8 @@ def evaluate_model(
     meta = load_meta(folder)
     labels = meta.labels
     frame = validate_frame(frame, labels, name="evaluation split")
-    # Same windowing as calibration (pantau.training.folder): max_length from the meta, quarter overlap.
-    clf = Classifier.load(folder, batch_size=batch_size, stride=meta.max_length // 4)
+    # Same windowing as calibration and scoring: the one recorded in the folder.
+    clf = Classifier.load(folder, batch_size=batch_size)
     texts = frame["text"].tolist()
     probs = clf.predict_proba(texts)
     y = label_matrix(frame, labels)

@@ -49,8 +49,8 @@ def calibrate_folder(
 
     # Score with neutral calibration first; the fitted values replace it below.
     save_meta(folder, dataclasses.replace(meta, temperatures={}, thresholds={k: 0.5 for k in meta.labels}))
-    # Windows over long posts overlap by a quarter, whatever max_length the data chose.
-    clf = Classifier.load(folder, batch_size=batch_size, stride=meta.max_length // 4)
+    # The windowing recorded in the folder: the one scoring will use.
+    clf = Classifier.load(folder, batch_size=batch_size)
     probs = clf.predict_proba(val["text"].tolist())
     cal = calibrate(logit(probs), label_matrix(val, meta.labels), meta.labels, objective=objective,
                     target_precision=target_precision)
@@ -82,8 +82,8 @@ def write_model_card(folder: Path, meta: ModelMeta, *, params: dict[str, object]
         "",
         "## Training",
         f"- base model: `{meta.base_model}`" if meta.base_model else "- base model: none (bag of words)",
-        (f"- preprocessing: `{meta.preprocessing}`; max length {meta.max_length} tokens (longer posts are "
-        "scored in overlapping windows, max over windows)"),
+        (f"- preprocessing: `{meta.preprocessing}`; scored in windows of {meta.max_length} tokens overlapping by "
+         f"{meta.window_stride} (max over windows; thresholds tuned at this windowing)"),
         f"- training rows: {train_rows} from sources {', '.join(sorted(sources))}",
         f"- data fingerprint: `{meta.data_fingerprint}`",
         "- parameters: `" + json.dumps(params, sort_keys=True, default=str) + "`",
@@ -124,7 +124,7 @@ def with_val_metrics(folder: Path, meta: ModelMeta, val: pd.DataFrame) -> ModelM
     """Store compact validation F1s in the meta (probabilities from the calibrated Classifier)."""
     from pantau.model.classifier import Classifier
 
-    probs = Classifier.load(folder, stride=meta.max_length // 4).predict_proba(val["text"].tolist())
+    probs = Classifier.load(folder).predict_proba(val["text"].tolist())
     final = dataclasses.replace(
         meta, metrics={"val": split_metrics(probs, label_matrix(val, meta.labels), meta.labels, meta.thresholds)}
     )

@@ -314,7 +314,10 @@ def train_transformer(
     position_limit = int(getattr(encoder.config, "max_position_embeddings", 512) or 512)
     # XLM-R style models reserve two positions for the padding offset.
     cap = min(settings.max_length, position_limit - 2 if position_limit > 2 else position_limit)
-    max_length = choose_max_length(tokenizer, train_texts, percentile=settings.length_percentile, cap=cap)
+    # The model is scored (and so calibrated and thresholded) in windows of ``cap`` tokens; training may
+    # truncate shorter for speed (a length percentile), never longer.
+    max_length = (choose_max_length(tokenizer, train_texts, percentile=settings.length_percentile, cap=cap)
+                  if settings.length_percentile else cap)
 
     model = MeanPoolingModel(encoder, len(labels), dropout=settings.dropout)
     frozen = _freeze_embeddings(encoder) if settings.freeze_embeddings else 0
@@ -395,7 +398,9 @@ def train_transformer(
         kind="transformer",
         base_model=base_name or str(base_model),
         preprocessing=preprocessing,
-        max_length=max_length,
+        max_length=cap,
+        stride=cap // 4,
+        train_max_length=max_length,
         data_fingerprint=data_fingerprint(train, labels),
         pooling=POOLING,
     )
