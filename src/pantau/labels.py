@@ -118,7 +118,10 @@ HS_DISPLAY_ID: dict[str, str] = {
 }
 
 # How a sample-corpus post relates to the divisive vocabulary; used for the mention-vs-use slices.
-POST_KINDS: tuple[str, ...] = ("use", "mention", "literal", "exclamation", "criticism", "neutral")
+# How a post relates to divisive vocabulary. Our sample uses the first six; the team's annotations of real
+# posts (data/annotations/GUIDELINE.md) use use / mention / literal / quote / none.
+SAMPLE_KINDS: tuple[str, ...] = ("use", "mention", "literal", "exclamation", "criticism", "neutral")
+POST_KINDS: tuple[str, ...] = (*SAMPLE_KINDS, "quote", "none")
 
 
 def label(key: str) -> Label:

@@ -16,7 +16,7 @@ import pytest
 
 from pantau.data import dedup_key, load_sample
 from pantau.data.sources import validate_detail
-from pantau.labels import HS_CATEGORIES, HS_DETAIL_COLUMNS, HS_STRENGTHS, HS_TARGETS, LABEL_KEYS, POST_KINDS
+from pantau.labels import HS_CATEGORIES, HS_DETAIL_COLUMNS, HS_STRENGTHS, HS_TARGETS, LABEL_KEYS, SAMPLE_KINDS
 
 HEADER = ["id", "text", *LABEL_KEYS, *HS_DETAIL_COLUMNS, "kind", "platform"]
 PLATFORMS = {"twitter", "facebook", "instagram", "tiktok", "youtube"}
@@ -122,7 +122,7 @@ def test_strength_follows_ibrohims_rule(frame: pd.DataFrame) -> None:
 
 
 def test_kind_and_platform_values(frame: pd.DataFrame, raw_rows: list[dict[str, str]]) -> None:
-    assert set(frame["kind"]) == set(POST_KINDS)
+    assert set(frame["kind"]) == set(SAMPLE_KINDS)
     assert {row["platform"] for row in raw_rows} == PLATFORMS
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pantau.config import Settings, SourceSettings
+from pantau.data.annotations import load_annotations
 from pantau.data.sources import CorpusError, load_csv, load_ibrohim, load_reviewed, load_sample
 from pantau.data.split import SPLITS, assign_splits, deduplicate
 from pantau.io import RejectsWriter, write_json_atomic, write_parquet_atomic
@@ -28,12 +29,21 @@ class PrepareResult:
     report: dict[str, Any]
 
 
-def load_source(source: SourceSettings, path: Path, rejects: RejectsWriter | None = None) -> pd.DataFrame:
-    """Load one configured corpus into the common labelled frame."""
+def load_source(
+    source: SourceSettings, path: Path, rejects: RejectsWriter | None = None, *, root: Path = Path(".")
+) -> pd.DataFrame:
+    """Load one configured corpus into the common labelled frame (relative paths resolved against ``root``)."""
+
+    def settings_path(value: str) -> Path:
+        return Path(value) if Path(value).is_absolute() else root / value
+
     if source.kind == "sample":
         return load_sample(path, source=source.name, weight=source.weight, rejects=rejects)
     if source.kind == "ibrohim2019":
         return load_ibrohim(path, source=source.name, weight=source.weight, rejects=rejects)
+    if source.kind == "annotations":
+        return load_annotations(path, corpus_root=settings_path(source.corpus_root), source=source.name,
+                                weight=source.weight)
     if source.kind == "reviewed":
         return load_reviewed(path, source=source.name, weight=source.weight, rejects=rejects)
     if source.kind == "csv":
@@ -41,7 +51,7 @@ def load_source(source: SourceSettings, path: Path, rejects: RejectsWriter | Non
             raise CorpusError(f"source {source.name}: kind csv needs label_columns (file column: label key)")
         return load_csv(path, label_columns=source.label_columns, text_column=source.text_column,
                         id_column=source.id_column, source=source.name, weight=source.weight, rejects=rejects)
-    raise CorpusError(f"source {source.name}: unknown kind {source.kind!r}; use sample, ibrohim2019, reviewed or csv")
+    raise CorpusError(f"source {source.name}: unknown kind {source.kind!r}; use sample, ibrohim2019, annotations, reviewed or csv")
 
 
 def label_table(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
@@ -72,10 +82,12 @@ def prepare(settings: Settings) -> PrepareResult:
                 log.warning("optional source %s not found at %s; skipped", source.name, path)
                 sources_report[source.name] = {"path": str(path), "skipped": "file not found"}
                 continue
-            frame = load_source(source, path, rejects)
+            frame = load_source(source, path, rejects, root=Path(settings.root))
             summary = frame.attrs.pop("summary", None)
             sources_report[source.name] = {"kind": source.kind, "weight": source.weight,
                                            **(summary.as_dict() if summary else {"kept": len(frame)})}
+            if "kinds" in frame.attrs:  # annotations: every annotation read, by kind of term occurrence
+                sources_report[source.name]["kinds"] = frame.attrs.pop("kinds")
             log.info("%s: %s", source.name, summary)
             frames.append(frame)
     combined = pd.concat(frames, ignore_index=True)

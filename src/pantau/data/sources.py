@@ -20,7 +20,7 @@ from pantau.io import ReadSummary, RejectsWriter, read_all
 from pantau.labels import HS_CATEGORIES, HS_DETAIL_COLUMNS, HS_STRENGTHS, HS_TARGETS, LABEL_KEYS, POST_KINDS
 
 FRAME_COLUMNS: tuple[str, ...] = ("id", "text", "source", "weight", *LABEL_KEYS, *HS_DETAIL_COLUMNS, "kind")
-SOURCE_KINDS = ("sample", "ibrohim2019", "csv", "reviewed")
+SOURCE_KINDS = ("sample", "ibrohim2019", "annotations", "csv", "reviewed")
 DEFAULT_SAMPLE = Path("data/sample/labelled.csv")
 
 _TRUE = {"1", "1.0", "true", "yes", "y", "ya"}
@@ -45,7 +45,8 @@ def _label_value(value: Any) -> float | None:
     return None
 
 
-def _finish(frame: pd.DataFrame, source: str, weight: float) -> pd.DataFrame:
+def finish_frame(frame: pd.DataFrame, source: str, weight: float) -> pd.DataFrame:
+    """Every loader's last step: source and weight set, missing labels NaN, the columns in order."""
     frame = frame.copy()
     frame["source"] = source
     frame["weight"] = float(weight)
@@ -121,7 +122,7 @@ def _load_labelled_csv(
         )
     frame = _apply_labels(frame, {k: k for k in LABEL_KEYS}, path=path, rejects=rejects, summary=summary)
     frame.attrs["summary"] = summary
-    out = _finish(frame, source, weight)
+    out = finish_frame(frame, source, weight)
     out.attrs["summary"] = summary
     return out, summary
 
@@ -222,7 +223,7 @@ def load_ibrohim(
     frame["hs_category"] = np.where(hs, category, "")
     frame["hs_strength"] = np.where(hs, strength, "")
     frame["kind"] = ""
-    out = _finish(frame, source, weight)
+    out = finish_frame(frame, source, weight)
     out.attrs["summary"] = summary
     return out
 
@@ -250,7 +251,7 @@ def load_csv(
     if missing:
         raise CorpusError(f"{path}: label column(s) {', '.join(missing)} not found; columns: {', '.join(frame.columns)}")
     frame = _apply_labels(frame, label_columns, path=path, rejects=rejects, summary=summary)
-    out = _finish(frame, source or path.stem, weight)
+    out = finish_frame(frame, source or path.stem, weight)
     out.attrs["summary"] = summary
     return out
 
