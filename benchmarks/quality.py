@@ -41,8 +41,17 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PANTAU_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
+# Sources grouped by where the posts come from: leave-one-source-out holds out a whole group.
+GROUPS = {"ibrohim": ("ann-ibrohim", "ibrohim2019"), "sample": ("sample",), "emot": ("ann-emot",)}
+REAL = ("ann-ibrohim", "ann-emot")  # the team's annotations of real posts (data/annotations)
+
+
 def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
-    """Run the prepare stage on both corpora into ``work``; return the three splits."""
+    """Run the prepare stage on every corpus into ``work``; return the three splits.
+
+    The annotation sources come first, so where an annotated Ibrohim tweet is also read from the corpus the
+    kept row is the annotated one (with all four labels), not the corpus copy (two).
+    """
     from pantau.config import DataSettings, Settings, SourceSettings
     from pantau.data.prepare import prepare
     from pantau.training.data import load_splits
@@ -50,9 +59,13 @@ def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
     ibrohim = SHARED / "ibrohim2019" / "re_dataset.csv"
     if not ibrohim.exists():
         sys.exit(f"{ibrohim} not found: set PANTAU_SHARED_DATA to the folder holding ibrohim2019/")
+    ann = REPO / "data" / "annotations"
     settings = Settings(
         data=DataSettings(
             sources=(
+                SourceSettings(name="ann-ibrohim", kind="annotations", path=str(ann / "ibrohim2019_divisive.csv"),
+                               corpus_root=str(SHARED)),
+                SourceSettings(name="ann-emot", kind="annotations", path=str(ann / "emot.csv"), corpus_root=str(SHARED)),
                 SourceSettings(name="sample", kind="sample", path=str(REPO / "data" / "sample" / "labelled.csv")),
                 SourceSettings(name="ibrohim2019", kind="ibrohim2019", path=str(ibrohim)),
             ),
@@ -64,8 +77,26 @@ def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
     return load_splits(work / "processed")
 
 
-def by_source(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    return frame[frame["source"] == source].reset_index(drop=True)
+def by_source(frame: pd.DataFrame, *sources: str) -> pd.DataFrame:
+    return frame[frame["source"].isin(sources)].reset_index(drop=True)
+
+
+def every_split(splits: dict[str, pd.DataFrame], *sources: str) -> pd.DataFrame:
+    return pd.concat([by_source(f, *sources) for f in splits.values()], ignore_index=True)
+
+
+def generalisation_plans(splits: dict[str, pd.DataFrame]) -> dict[str, tuple]:
+    """``real``: every source, judged on the real-post test split; ``loso-G``: all sources but group G, judged
+    on every post of G (none of which it trained, tuned or calibrated on)."""
+    plans = {"real": (splits["train"], splits["val"],
+                      {"real-test": by_source(splits["test"], *REAL),
+                       "ibrohim-test": by_source(splits["test"], *GROUPS["ibrohim"]),
+                       "sample-test": by_source(splits["test"], "sample")})}
+    for held, sources in GROUPS.items():
+        rest = [s for g, ss in GROUPS.items() if g != held for s in ss]
+        plans[f"loso-{held}"] = (by_source(splits["train"], *rest), by_source(splits["val"], *rest),
+                                 {f"{held}-all (held out)": every_split(splits, *sources)})
+    return plans
 
 
 def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args: argparse.Namespace):
@@ -73,7 +104,12 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
     from pantau.config import TrainSettings
     from pantau.training.data import preprocessing_id
 
+    recipe = {"baseline": {}, "span": {"mention_cues": False, "span_context": True},
+              "cues+span": {"mention_cues": True, "span_context": True}}
+    variant = kind.split(":", 1)[1] if ":" in kind else "baseline"
+    kind = kind.split(":", 1)[0]
     settings = TrainSettings(
+        **recipe.get(variant, {}),
         kind=kind, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
         max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers,
         seed=args.seed,
@@ -191,7 +227,11 @@ def main() -> None:
                              "indobenchmark/indobert-base-p1 (needs the Hub) or a local transformers folder")
     parser.add_argument("--mixed", action="store_true", help="also train on both corpora at once")
     parser.add_argument("--plans", default="ibrohim,sample,mixed",
-                        help="comma-separated subset of ibrohim, sample, mixed (mixed needs --mixed)")
+                        help="comma-separated subset of ibrohim, sample, mixed (needs --mixed), real (every source, "
+                             "judged on the real-post test split), loso (leave each source group out in turn)")
+    parser.add_argument("--baselines", default="baseline",
+                        help="baseline recipes side by side: baseline (cue lists), baseline:span (masked-context "
+                             "span model), baseline:cues+span")
     parser.add_argument("--epochs", type=float, default=5.0)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -237,7 +277,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     splits = prepare_corpora(out)
-    sets = {src: {name: by_source(frame, src) for name, frame in splits.items()} for src in ("ibrohim2019", "sample")}
+    sets = {src: {name: by_source(frame, *sources) for name, frame in splits.items()}
+            for src, sources in (("ibrohim2019", GROUPS["ibrohim"]), ("sample", ("sample",)))}
     if args.speed:
         table = speed_comparison(sets["ibrohim2019"]["train"], rows=args.speed_rows, rounds=args.speed_rounds,
                                  batch_size=args.batch_size, freeze_layers=args.freeze_layers)
@@ -256,9 +297,13 @@ def main() -> None:
     if args.mixed:
         plans["mixed"] = (splits["train"], splits["val"],
                           {"ibrohim-test": sets["ibrohim2019"]["test"], "sample-test": sets["sample"]["test"]})
+    plans.update(generalisation_plans(splits))
     wanted = {p.strip() for p in args.plans.split(",")}
+    if "loso" in wanted:
+        wanted |= {p for p in plans if p.startswith("loso-")}
     plans = {k: v for k, v in plans.items() if k in wanted}
-    kinds = ["baseline"] + ([] if args.skip_e5 else ["transformer"])
+    # baseline = today's recipe (cue word lists); baseline:span = masked-context span model instead.
+    kinds = [k.strip() for k in args.baselines.split(",")] + ([] if args.skip_e5 else ["transformer"])
     rows, speed, results = [], [], {}
     # Model names in the table: "e5" for the offline default, else the base's last path component.
     tuned = "e5" if args.base == "e5-small-offline" else Path(args.base.rstrip("/")).name
@@ -267,7 +312,7 @@ def main() -> None:
         trained = annotated_labels(train)
         folders: dict[str, Path] = {}
         for kind in kinds:
-            name = f"{plan}-{tuned if kind == 'transformer' else kind}"
+            name = f"{plan}-{tuned if kind == 'transformer' else kind.replace(':', '-')}"
             if args.reuse and (out / name / "pantau_model.json").exists():
                 folders[kind] = out / name
                 print(f"[{time.perf_counter() - t0:6.0f}s] reusing {out / name} (--reuse)", flush=True)
@@ -284,13 +329,14 @@ def main() -> None:
                               "samples_per_s": round(result.timings.get("epoch_samples_per_second", 0.0), 1),
                               "incl_eval_samples_per_s": round(result.timings["train_samples_per_second"], 1),
                               "epoch_seconds": [round(e) for e in epochs], "best_epoch": result.timings["best_epoch"]})
-        if len(folders) == 2:
+        if "transformer" in folders and "baseline" in folders:
             # The ensemble blends the two models just trained (no retraining): weights and calibration on val.
             name = f"{plan}-ensemble"
-            folders["ensemble"] = build_ensemble(folders, train, val, out / name, args)
+            folders["ensemble"] = build_ensemble({k: folders[k] for k in ("transformer", "baseline")}, train, val,
+                                                 out / name, args)
             print(f"[{time.perf_counter() - t0:6.0f}s] assembled {name}", flush=True)
         for kind, folder in folders.items():
-            name = f"{plan}-{tuned if kind == 'transformer' else kind}"
+            name = f"{plan}-{tuned if kind == 'transformer' else kind.replace(':', '-')}"
             for eval_name, frame in evals.items():
                 ev = evaluate_model(folder, frame, out / name / f"eval-{eval_name.split()[0]}")
                 row = {"model": name, "eval": eval_name, "n": len(frame)}
@@ -299,6 +345,8 @@ def main() -> None:
                     row[label] = m["f1"] if label in trained else None
                 scored = [row[label] for label in trained if row.get(label) is not None]
                 row["macro_f1"] = sum(scored) / len(scored) if scored else None
+                for label, m in ev.metrics["labels"].items():
+                    row[f"{label[:4]}_auc"] = m["roc_auc"] if label in trained else None
                 row["mention_literal_flagged"] = (
                     ev.slices.get("mention_literal", {}).get("divisive_label_flag_rate")
                     if "divisive_label" in trained else None

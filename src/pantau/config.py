@@ -93,6 +93,10 @@ class TrainSettings:
     batch_size: int = 32
     max_length: int = 128
     freeze_embeddings: bool = True
+    # Baseline mention-vs-use evidence for divisive_label: hand-written cue lists and/or a model of the
+    # masked words around each term (pantau.model.span).
+    mention_cues: bool = True
+    span_context: bool = False
     freeze_layers: int = 0  # also freeze the bottom N encoder layers: no backward through them (CPU speed)
     pos_weight: bool = True
     early_stopping_patience: int = 2

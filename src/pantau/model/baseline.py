@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 
 from pantau.labels import LABEL_KEYS
 from pantau.model.calibrate import sigmoid
+from pantau.model.span import SpanContextModel
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +47,15 @@ class BaselineModel:
     regression per label."""
 
     def __init__(self, labels: Sequence[str] = LABEL_KEYS, *, lexicon: bool = True, mention_cues: bool = True,
-                 cue_labels: Sequence[str] = MENTION_CUE_LABELS, c: float = 4.0, max_features: int = 200_000,
-                 seed: int = 13):
+                 span_context: bool = False, cue_labels: Sequence[str] = MENTION_CUE_LABELS, c: float = 4.0,
+                 max_features: int = 200_000, seed: int = 13):
         self.labels = tuple(labels)
         self.lexicon = lexicon
         self.mention_cues = mention_cues
+        # Mention vs use read from the masked words around each term (pantau.model.span) instead of, or
+        # beside, the hand-written cue lists.
+        self.span_context = span_context and "divisive_label" in self.labels
+        self.span: SpanContextModel | None = None
         self.cue_labels = tuple(cue_labels)
         self.c = c
         self.max_features = max_features
@@ -64,10 +69,11 @@ class BaselineModel:
     @property
     def uses_raw_text(self) -> bool:
         """Whether predictions read the raw texts too (``raw=``); models saved before mention cues do not."""
-        return getattr(self, "mention_cues", False)
+        return getattr(self, "mention_cues", False) or getattr(self, "span_context", False)
 
     def _matrices(
-        self, texts: Sequence[str], raw: Sequence[str] | None = None, *, fit: bool = False
+        self, texts: Sequence[str], raw: Sequence[str] | None = None, *, fit: bool = False,
+        span_features: sparse.csr_matrix | None = None,
     ) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
         """Features without and with the mention cues (the same matrix when the model has no cues)."""
         texts = list(texts)
@@ -83,7 +89,14 @@ class BaselineModel:
         raw = texts if raw is None else list(raw)
         if len(raw) != len(texts):
             raise ValueError(f"raw texts ({len(raw)}) and preprocessed texts ({len(texts)}) differ in number")
-        return base, sparse.hstack([base, _mention_matrix(raw)], format="csr")
+        cues = [_mention_matrix(raw)] if getattr(self, "mention_cues", False) else []
+        if getattr(self, "span_context", False):
+            if span_features is None:
+                if self.span is None:
+                    raise ValueError("the span-context model is not fitted")
+                span_features = self.span.features(raw)
+            cues.append(span_features)
+        return base, sparse.hstack([base, *cues], format="csr")
 
     def _features(
         self, texts: Sequence[str], raw: Sequence[str] | None = None, *, fit: bool = False
@@ -107,8 +120,11 @@ class BaselineModel:
         y = np.asarray(y, dtype=np.float64)
         if y.shape != (len(texts), len(self.labels)):
             raise ValueError(f"labels must have shape {(len(texts), len(self.labels))}, got {y.shape}")
-        base, full = self._matrices(texts, raw, fit=True)
         w = np.ones(len(texts)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        span_features = None
+        if self.span_context:
+            span_features = self._fit_span(list(texts if raw is None else raw), y[:, self.labels.index("divisive_label")], w)
+        base, full = self._matrices(texts, raw, fit=True, span_features=span_features)
         for j, label in enumerate(self.labels):
             known = ~np.isnan(y[:, j])
             t = y[known, j]
@@ -122,6 +138,22 @@ class BaselineModel:
             clf.fit(self._for_label(label, base, full)[known], t, sample_weight=w[known])
             self.models[label] = clf
         return self
+
+    def _fit_span(self, raw: list[str], y: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
+        """Fit the span-context model; return out-of-fold features for the rows it was fitted on.
+
+        The logistic regression on top must see span scores as they will be at prediction time (on
+        posts the span model never saw), or it would trust them far too much.
+        """
+        from sklearn.model_selection import KFold
+
+        oof = np.zeros((len(raw), 3))
+        folds = KFold(n_splits=5, shuffle=True, random_state=self.seed) if len(raw) >= 10 else None
+        for train, held in folds.split(raw) if folds else ():
+            part = SpanContextModel(seed=self.seed).fit([raw[i] for i in train], y[train], w[train])
+            oof[held] = part.features([raw[i] for i in held]).toarray()
+        self.span = SpanContextModel(seed=self.seed).fit(raw, y, w)
+        return sparse.csr_matrix(oof) if folds else self.span.features(raw)
 
     def decision_function(self, texts: Sequence[str], raw: Sequence[str] | None = None) -> np.ndarray:
         """Uncalibrated log-odds [n, L] for preprocessed ``texts`` (``raw``: their originals)."""

@@ -59,3 +59,29 @@ def mention_cues(texts: Iterable[str]) -> np.ndarray:
             counts[3] += 1
         rows.append(counts)
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(CUE_NAMES))
+
+
+TERM_TOKEN = "xterm"
+QUOTED_TOKEN = "xquoted"
+_CONTEXT_WORDS = 8
+
+
+def span_contexts(text: str) -> list[str]:
+    """The words around each lexicon span of ``text``, with the term itself masked.
+
+    One string per span: up to eight words either side within its sentence, lower-cased, the term
+    replaced by ``xterm`` (``xquoted`` when it sits in quotation marks). Masking is what lets a model
+    learn *how* a term is used (reported, prohibited, aimed at people) instead of *which* term it is, so
+    what it learns about "cebong" carries over to "kadrun", which our training corpora barely contain.
+    """
+    contexts = []
+    for span in find_spans(text):
+        start = max(m.end() for m in [re.match("", text), *_SENTENCE_END.finditer(text[: span.start])])
+        end_match = _SENTENCE_END.search(text, span.end)
+        end = end_match.start() if end_match else len(text)
+        before, after = text[start : span.start], text[span.end : end]
+        quoted = sum(before.count(q) for q in QUOTES) % 2 == 1
+        left = _WORD.findall(before.lower())[-_CONTEXT_WORDS:]
+        right = _WORD.findall(after.lower())[:_CONTEXT_WORDS]
+        contexts.append(" ".join([*left, QUOTED_TOKEN if quoted else TERM_TOKEN, *right]))
+    return contexts

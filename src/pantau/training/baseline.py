@@ -42,7 +42,8 @@ def train_baseline(
     t0 = time.perf_counter()
     raw = train["text"].tolist()
     texts = preprocess_texts(raw, preprocessing)
-    model = BaselineModel(labels, lexicon=lexicon, seed=settings.seed)
+    model = BaselineModel(labels, lexicon=lexicon, mention_cues=settings.mention_cues,
+                          span_context=settings.span_context, seed=settings.seed)
     model.fit(texts, label_matrix(train, labels), train["weight"].to_numpy(dtype=np.float64), raw=raw)
     joblib.dump(model, out / BASELINE_FILE)
     train_seconds = time.perf_counter() - t0
@@ -61,7 +62,7 @@ def train_baseline(
                             target_precision=settings.target_precision)
     meta = with_val_metrics(out, meta, val)
     params: dict[str, Any] = {"kind": "baseline", "word_ngrams": "1-2", "char_ngrams": "2-5", "C": model.c,
-                              "lexicon": lexicon, "mention_cues": model.mention_cues, "preprocessing": preprocessing, "seed": settings.seed,
+                              "lexicon": lexicon, "mention_cues": model.mention_cues, "span_context": model.span_context, "preprocessing": preprocessing, "seed": settings.seed,
                               "threshold_objective": settings.threshold_objective}
     write_model_card(out, meta, params=params, sources=train["source"].unique().tolist(), train_rows=len(train))
     log.info("baseline trained in %.1f s; val macro-F1 %s", train_seconds, meta.metrics["val"]["macro_f1"])
