@@ -41,12 +41,12 @@ def _percentile(values: list[float], q: float) -> float:
 def _reviewer(url: str, user_id: int, ops: int, think_ms: float, barrier: Any, out: Any) -> None:
     """One reviewer process: ``ops`` rounds of claim one item → decide it (each round timed), with
     ``think_ms`` pause between rounds (0: a stress test; people take seconds per post)."""
+    from pantau import queue
     from pantau.labels import LABEL_KEYS
-    from pantau.queue import store
     from pantau.queue.db import make_engine
 
     engine = make_engine(url)
-    decision = store.DecisionInput(
+    decision = queue.DecisionIn(
         labels={**dict.fromkeys(LABEL_KEYS, False), "divisive_label": True},
         action="warn",
         pasal_280=("280_1_c",),
@@ -59,11 +59,11 @@ def _reviewer(url: str, user_id: int, ops: int, think_ms: float, barrier: Any, o
         if think_ms:
             time.sleep(think_ms / 1000)
         t0 = time.perf_counter()
-        ids = store.claim(engine, user_id, 1, lease_minutes=15)
+        ids = queue.claim(engine, user_id, 1, lease_minutes=15)
         t1 = time.perf_counter()
         if not ids:
             break
-        store.decide(engine, user_id, ids[0], decision)
+        queue.decide(engine, user_id, ids[0], decision)
         t2 = time.perf_counter()
         claim_ms.append((t1 - t0) * 1000)
         decide_ms.append((t2 - t1) * 1000)
@@ -86,7 +86,7 @@ def _reviewer(url: str, user_id: int, ops: int, think_ms: float, barrier: Any, o
 def run_backend(
     name: str, url: str, items: int, reviewers: int, ops: int, batch: int, think_ms: float = 0.0
 ) -> dict[str, Any]:
-    from pantau.queue import store
+    from pantau import queue
     from pantau.queue.db import make_engine, upgrade
     from pantau.queue.synthetic import synthetic_rows
     from pantau.queue.users import add_user, hash_password
@@ -95,12 +95,12 @@ def run_backend(
     upgrade(engine)
     rows = list(synthetic_rows(items, model_version="bench-v1", min_risk=0.5))  # generated outside the timing
     t0 = time.perf_counter()
-    result = store.enqueue(engine, rows, model_version="bench-v1", risk_threshold=0.5, batch_size=batch)
+    result = queue.enqueue(engine, rows, model_version="bench-v1", risk_threshold=0.5, batch_size=batch)
     enqueue_s = time.perf_counter() - t0
     if result.inserted != items:
         raise RuntimeError(f"{name}: expected {items} inserted, got {result}")
     t0 = time.perf_counter()
-    again = store.enqueue(engine, rows, model_version="bench-v1", risk_threshold=0.5, batch_size=batch)
+    again = queue.enqueue(engine, rows, model_version="bench-v1", risk_threshold=0.5, batch_size=batch)
     replay_s = time.perf_counter() - t0
     assert again.skipped == items, again
     password = hash_password("benchmark-password")
@@ -121,7 +121,7 @@ def run_backend(
     claim = [v for r in results for v in r["claim"]]
     decide = [v for r in results for v in r["decide"]]
     check = make_engine(url)
-    counts = store.status_counts(check)
+    counts = queue.status_counts(check)
     check.dispose()
     return {
         "backend": name,

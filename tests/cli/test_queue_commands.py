@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from pantau import queue
 from pantau.cli import app
 from pantau.labels import LABEL_KEYS
-from pantau.queue import store
 from pantau.queue.db import make_engine
 from pantau.queue.synthetic import synthetic_rows
 
@@ -57,10 +57,8 @@ def test_users_enqueue_status_export(params: Path, tmp_path: Path) -> None:
 
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'q.db'}")
     lia = 1
-    [item] = store.claim(engine, lia, 1, filters=store.ItemFilter(max_risk=0.8))  # single review
-    store.decide(
-        engine, lia, item, store.DecisionInput(labels=dict.fromkeys(LABEL_KEYS, True), action="warn")
-    )
+    [item] = queue.claim(engine, lia, 1, filters=queue.ItemFilter(max_risk=0.8))  # single review
+    queue.decide(engine, lia, item, queue.DecisionIn(labels=dict.fromkeys(LABEL_KEYS, True), action="warn"))
     target = tmp_path / "out" / "reviewed.parquet"
     assert "wrote 1 decision(s)" in run(params, "queue", "export", "--out", str(target))
     assert pd.read_parquet(target)["source"].tolist() == ["reviewed"]

@@ -7,8 +7,8 @@ from collections import Counter
 
 from sqlalchemy import Engine, func, select
 
+from pantau import queue
 from pantau.labels import LABEL_KEYS
-from pantau.queue import store
 from pantau.queue.models import AuditEvent, Decision
 from pantau.queue.synthetic import synthetic_rows
 from pantau.queue.users import add_user
@@ -17,7 +17,7 @@ N_ITEMS, N_REVIEWERS = 1000, 8
 
 
 def test_parallel_reviewers_never_share_an_item(engine: Engine, password_hash: str) -> None:
-    result = store.enqueue(
+    result = queue.enqueue(
         engine,
         synthetic_rows(N_ITEMS, min_risk=0.5),
         model_version="synthetic-v1",
@@ -31,18 +31,18 @@ def test_parallel_reviewers_never_share_an_item(engine: Engine, password_hash: s
     claimed: dict[int, list[int]] = {r: [] for r in reviewers}
     errors: list[BaseException] = []
     start = threading.Barrier(N_REVIEWERS)
-    decision = store.DecisionInput(labels=dict.fromkeys(LABEL_KEYS, False), action="no_violation")
+    decision = queue.DecisionIn(labels=dict.fromkeys(LABEL_KEYS, False), action="no_violation")
 
     def work(user_id: int) -> None:
         try:
             start.wait()
             while True:
-                ids = store.claim(engine, user_id, 7)
+                ids = queue.claim(engine, user_id, 7)
                 if not ids:
                     return
                 claimed[user_id].extend(ids)
                 for item_id in ids:
-                    store.decide(engine, user_id, item_id, decision)
+                    queue.decide(engine, user_id, item_id, decision)
         except BaseException as exc:  # noqa: BLE001 - surfaced below; a thread must not swallow failures
             errors.append(exc)
 
@@ -56,10 +56,10 @@ def test_parallel_reviewers_never_share_an_item(engine: Engine, password_hash: s
     counts = Counter(everything)
     assert len(everything) == N_ITEMS and max(counts.values()) == 1  # at most once
     assert set(everything) == {
-        i.id for i in store.list_items(engine, status=None, limit=1000)[0]
+        i.id for i in queue.list_items(engine, status=None, limit=1000)[0]
     }  # none lost
     assert sum(1 for ids in claimed.values() if ids) >= 2  # the reviewers really did work side by side
-    assert store.status_counts(engine) == {"pending": 0, "claimed": 0, "decided": N_ITEMS, "escalated": 0}
+    assert queue.status_counts(engine) == {"pending": 0, "claimed": 0, "decided": N_ITEMS, "escalated": 0}
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Decision)).scalar_one() == N_ITEMS
         claims = conn.execute(select(func.count()).select_from(AuditEvent).where(AuditEvent.event == "claim"))
@@ -74,7 +74,7 @@ def test_concurrent_enqueuers_never_duplicate_a_post(engine: Engine) -> None:
 
     def work() -> None:
         try:
-            store.enqueue(engine, rows, model_version="synthetic-v1", risk_threshold=0.5, batch_size=100)
+            queue.enqueue(engine, rows, model_version="synthetic-v1", risk_threshold=0.5, batch_size=100)
         except BaseException as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 

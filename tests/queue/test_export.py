@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
+from pantau import queue
 from pantau.labels import LABEL_KEYS
-from pantau.queue import store
+from pantau.queue import DecisionIn
 from pantau.queue.export import EXPORT_COLUMNS, export_decisions
-from pantau.queue.store import DecisionInput
 
 T0 = datetime(2026, 3, 1, 9)
 
@@ -35,31 +35,31 @@ def decided(engine: Engine, people: dict[str, int]) -> Engine:
         _row("late", 0.6, "antek asing <script>alert(1)</script>"),
         _row("open", 0.6, "belum diputuskan"),
     ]
-    store.enqueue(engine, rows, model_version="v1", risk_threshold=0.5, now=T0)
-    ids = {i.post_id: i.id for i in store.list_items(engine)[0]}
-    hs = DecisionInput(
+    queue.enqueue(engine, rows, model_version="v1", risk_threshold=0.5, now=T0)
+    ids = {i.post_id: i.id for i in queue.list_items(engine)[0]}
+    hs = DecisionIn(
         labels={"hate_speech": True, "abusive": False, "divisive_label": True, "incitement": True},
         action="takedown",
         hs_target="group",
         hs_category="other",
         hs_strength="strong",
     )
-    store.claim_item(engine, people["rina"], ids["single"], now=T0)
-    store.decide(engine, people["rina"], ids["single"], hs, now=T0)
+    queue.claim_item(engine, people["rina"], ids["single"], now=T0)
+    queue.decide(engine, people["rina"], ids["single"], hs, now=T0)
     for who, abusive in (("rina", True), ("budi", True)):
-        store.claim_item(engine, people[who], ids["double"], now=T0)
+        queue.claim_item(engine, people[who], ids["double"], now=T0)
         labels = {**dict.fromkeys(LABEL_KEYS, False), "abusive": abusive, "divisive_label": True}
-        store.decide(engine, people[who], ids["double"], DecisionInput(labels=labels, action="warn"), now=T0)
-    store.claim_item(engine, people["budi"], ids["late"], now=T0)
-    store.decide(
+        queue.decide(engine, people[who], ids["double"], DecisionIn(labels=labels, action="warn"), now=T0)
+    queue.claim_item(engine, people["budi"], ids["late"], now=T0)
+    queue.decide(
         engine,
         people["budi"],
         ids["late"],
-        DecisionInput(labels=dict.fromkeys(LABEL_KEYS, False), action="no_violation"),
+        DecisionIn(labels=dict.fromkeys(LABEL_KEYS, False), action="no_violation"),
         now=T0 + timedelta(days=2),
     )
-    store.override(engine, people["lia"], ids["late"], hs, now=T0 + timedelta(days=3))
-    store.claim_item(engine, people["rina"], ids["open"], now=T0)
+    queue.override(engine, people["lia"], ids["late"], hs, now=T0 + timedelta(days=3))
+    queue.claim_item(engine, people["rina"], ids["open"], now=T0)
     return engine
 
 

@@ -8,13 +8,13 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 from sqlalchemy import Engine
 
+from pantau import queue
 from pantau.labels import LABEL_KEYS
-from pantau.queue import stats, store
-from pantau.queue.store import DecisionInput
+from pantau.queue import DecisionIn, stats
 
 
-def _decision(**labels: bool) -> DecisionInput:
-    return DecisionInput(labels={k: labels.get(k, False) for k in LABEL_KEYS}, action="warn")
+def _decision(**labels: bool) -> DecisionIn:
+    return DecisionIn(labels={k: labels.get(k, False) for k in LABEL_KEYS}, action="warn")
 
 
 @pytest.mark.parametrize(
@@ -44,17 +44,17 @@ def _row(post_id: str, risk: float) -> dict:
 
 
 def test_agreement_precision_and_decisions_per_day(engine: Engine, people: dict[str, int]) -> None:
-    store.enqueue(engine, [_row(f"p{i}", 0.9) for i in range(4)], model_version="v1", risk_threshold=0.5)
-    ids = [i.id for i in store.list_items(engine)[0]]
+    queue.enqueue(engine, [_row(f"p{i}", 0.9) for i in range(4)], model_version="v1", risk_threshold=0.5)
+    ids = [i.id for i in queue.list_items(engine)[0]]
     # Reviewer pairs per item: (rina, budi) on hate_speech: agree T, agree F, disagree, agree T.
     first = [True, False, True, True]
     second = [True, False, False, True]
     for item_id, label in zip(ids, first, strict=True):
-        store.claim_item(engine, people["rina"], item_id)
-        store.decide(engine, people["rina"], item_id, _decision(hate_speech=label))
+        queue.claim_item(engine, people["rina"], item_id)
+        queue.decide(engine, people["rina"], item_id, _decision(hate_speech=label))
     for item_id, label in zip(ids, second, strict=True):
-        store.claim_item(engine, people["budi"], item_id)
-        store.decide(engine, people["budi"], item_id, _decision(hate_speech=label))
+        queue.claim_item(engine, people["budi"], item_id)
+        queue.decide(engine, people["budi"], item_id, _decision(hate_speech=label))
     agreement = {a.label: a for a in stats.agreement(engine)}
     assert agreement["hate_speech"].n == 4
     assert agreement["hate_speech"].observed == pytest.approx(0.75)
@@ -65,14 +65,14 @@ def test_agreement_precision_and_decisions_per_day(engine: Engine, people: dict[
     assert precision["hate_speech"].flagged == 3 and precision["hate_speech"].confirmed == 2
     assert precision["abusive"].precision == 0.0
     per_day = stats.decisions_per_day(engine, days=3)
-    assert len(per_day) == 3 and per_day[-1] == (store.utcnow().strftime("%Y-%m-%d"), 8)
+    assert len(per_day) == 3 and per_day[-1] == (queue.utcnow().strftime("%Y-%m-%d"), 8)
     assert per_day[0][1] == 0
 
 
 def test_score_drift_between_versions(engine: Engine) -> None:
     t0 = datetime(2026, 1, 1)
-    store.enqueue(engine, [_row("a", 0.6), _row("b", 0.8)], model_version="v1", risk_threshold=0.5, now=t0)
-    store.enqueue(
+    queue.enqueue(engine, [_row("a", 0.6), _row("b", 0.8)], model_version="v1", risk_threshold=0.5, now=t0)
+    queue.enqueue(
         engine,
         [_row("a", 0.7), _row("b", 0.6), _row("c", 0.9)],
         model_version="v2",

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from support.web import HOSTILE, HOSTILE_URL, SECRET, scored, sign_in
 
-from pantau.queue import store
+from pantau import queue
 from pantau.queue.db import make_engine, upgrade
 from pantau.queue.users import add_user
 from pantau.web.app import WebConfig, create_app
@@ -29,7 +29,7 @@ def engine(tmp_path: Path, password_hash: str) -> Iterator[Engine]:
     rows[0]["author"] = "<script>alert('author')</script>"
     rows[0]["spans"] = [{"start": 49, "end": 55, "term": "kadrun", "category": "<b>divisive</b>"}]
     rows.append(scored("top", "usir kadrun dari kampung ini", 0.8, url="https://example.org/p/1"))
-    store.enqueue(eng, rows, model_version="v1", risk_threshold=0.5)
+    queue.enqueue(eng, rows, model_version="v1", risk_threshold=0.5)
     yield eng
     eng.dispose()
 

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from support.web import HOSTILE, HOSTILE_URL, PASSWORD, csrf_from, sign_in
 
+from pantau import queue
 from pantau.labels import LABEL_KEYS
-from pantau.queue import store
 from pantau.queue.users import set_password
 from pantau.web.security import CONTENT_SECURITY_POLICY, load_or_create_secret
 
@@ -44,11 +44,11 @@ def test_api_without_session_is_401(app: FastAPI, method: str, path: str) -> Non
 def test_reviewer_cannot_reach_lead_or_admin_routes(reviewer: TestClient, engine: Engine) -> None:
     for path in LEAD_ROUTES + ADMIN_ROUTES:
         assert reviewer.get(path).status_code == 403, path
-    item = store.list_items(engine)[0][0].id
+    item = queue.list_items(engine)[0][0].id
     for path in (f"/items/{item}/resolve", f"/items/{item}/override", "/admin/users", "/admin/users/budi"):
         response = reviewer.post(path, data={"csrf_token": reviewer.csrf, "role": "admin", "action": "warn"})
         assert response.status_code == 403, path
-    assert store.list_items(engine, status=None, limit=100)[1] == len(HOSTILE) + 1  # nothing changed
+    assert queue.list_items(engine, status=None, limit=100)[1] == len(HOSTILE) + 1  # nothing changed
     headers = {"X-CSRF-Token": reviewer.csrf}
     assert reviewer.get("/api/v1/stats").status_code == 403
     assert reviewer.get("/api/v1/audit").status_code == 403
@@ -83,7 +83,7 @@ def test_csrf_required_on_forms_and_api(reviewer: TestClient, engine: Engine) ->
     for token in (None, "", "forged-token-" + "x" * 30):
         data = {} if token is None else {"csrf_token": token}
         assert reviewer.post("/claim", data=data).status_code == 403
-    assert store.status_counts(engine)["claimed"] == 0
+    assert queue.status_counts(engine)["claimed"] == 0
     assert reviewer.post("/api/v1/claims", json={"n": 1}).status_code == 403
     bad = {"X-CSRF-Token": "nope"}
     assert reviewer.post("/api/v1/claims", json={"n": 1}, headers=bad).status_code == 403
@@ -150,20 +150,20 @@ def test_password_change_ends_sessions(reviewer: TestClient, engine: Engine) -> 
 
 
 def test_hostile_posts_are_escaped_in_pages(lead: TestClient, engine: Engine) -> None:
-    queue = lead.get("/queue").text
-    for page in [queue] + [lead.get(f"/items/{i.id}").text for i in store.list_items(engine)[0]]:
+    queue_page = lead.get("/queue").text
+    for page in [queue_page] + [lead.get(f"/items/{i.id}").text for i in queue.list_items(engine)[0]]:
         body = page.split("<main>", 1)[1]
         # No tag from post text survives (our own charts are <svg class="bar|chart">).
         assert not re.search(r"<(script|img|iframe|b|i)[\s>]|<svg(?! class=\"(bar|chart)\")", body)
         assert not re.search(r"\son(error|load|focus)=[\"']", body)  # no event-handler attribute
         assert not re.search(r"href=[\"']?\s*javascript:", body, flags=re.IGNORECASE)
-    first = next(i for i in store.list_items(engine)[0] if i.post_id == "x-script")
+    first = next(i for i in queue.list_items(engine)[0] if i.post_id == "x-script")
     page = lead.get(f"/items/{first.id}").text
     assert "&lt;script&gt;window.__pwned = &#39;script&#39;&lt;/script&gt;" in page
     assert '<mark class="span span--b-divisive--b-"' in page and ">kadrun</mark>" in page  # escaped highlight
     assert f'href="{HOSTILE_URL}' not in page and "javascript:window.__pwned=&#39;url&#39;" in page
     assert "&lt;script&gt;alert(&#39;author&#39;)&lt;/script&gt;" in page
-    safe = next(i for i in store.list_items(engine)[0] if i.post_id == "top")
+    safe = next(i for i in queue.list_items(engine)[0] if i.post_id == "top")
     assert (
         'href="https://example.org/p/1" rel="noopener noreferrer nofollow ugc"'
         in lead.get(f"/items/{safe.id}").text
@@ -171,7 +171,7 @@ def test_hostile_posts_are_escaped_in_pages(lead: TestClient, engine: Engine) ->
 
 
 def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> None:
-    store.enqueue(
+    queue.enqueue(
         engine,
         [
             {
@@ -188,7 +188,7 @@ def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> Non
     rina, budi, lia = sign_in(app, "rina"), sign_in(app, "budi"), sign_in(app, "lia")
     top = rina.post("/claim", data={"csrf_token": rina.csrf})
     item_id = int(top.headers["location"].rsplit("/", 1)[1])
-    assert store.get_item(engine, item_id).post_id == "dbl"  # highest priority first
+    assert queue.get_item(engine, item_id).post_id == "dbl"  # highest priority first
     page = rina.get(f"/items/{item_id}").text
     assert 'id="decision-form"' in page and "280_1_c" in page
     form = {
@@ -202,7 +202,7 @@ def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> Non
         "note": "<b>catatan</b>",
     }
     assert rina.post(f"/items/{item_id}/decide", data=form).status_code == 303
-    assert store.get_item(engine, item_id).status == "pending"  # waits for a second reviewer
+    assert queue.get_item(engine, item_id).status == "pending"  # waits for a second reviewer
     # rina cannot review it again; budi can, and does not see rina's decision.
     assert rina.post(f"/items/{item_id}/claim", data={"csrf_token": rina.csrf}).status_code == 409
     assert budi.post(f"/items/{item_id}/claim", data={"csrf_token": budi.csrf}).status_code == 303
@@ -210,16 +210,16 @@ def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> Non
     assert "catatan" not in budi_page and "rina" not in budi_page.split("<main>", 1)[1]
     other = {**form, "csrf_token": budi.csrf, "label_divisive_label": "", "note": ""}
     assert budi.post(f"/items/{item_id}/decide", data=other).status_code == 303
-    assert store.get_item(engine, item_id).status == "escalated"
+    assert queue.get_item(engine, item_id).status == "escalated"
     lead_page = lia.get("/lead").text
     assert f'data-item="{item_id}"' in lead_page and "disagreement" in lead_page
     detail = lia.get(f"/items/{item_id}").text
     assert "&lt;b&gt;catatan&lt;/b&gt;" in detail and 'id="resolve-form"' in detail
     resolve = {"csrf_token": lia.csrf, "label_hate_speech": "1", "action": "takedown"}
     assert lia.post(f"/items/{item_id}/resolve", data=resolve).status_code == 303
-    final = store.get_item(engine, item_id)
+    final = queue.get_item(engine, item_id)
     assert final.status == "decided"
-    assert [d.kind for d in store.item_decisions(engine, item_id)] == ["review", "review", "resolve"]
+    assert [d.kind for d in queue.item_decisions(engine, item_id)] == ["review", "review", "resolve"]
     assert "Skor per versi model" in lia.get(f"/items/{item_id}").text
     stats = lia.get("/stats").text
     assert "<svg" in stats and "Cohen" in stats
@@ -227,10 +227,10 @@ def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> Non
 
 def test_bad_decision_is_a_clear_400(reviewer: TestClient, engine: Engine) -> None:
     reviewer.post("/claim", data={"csrf_token": reviewer.csrf})
-    [item_id] = store.claimed_by_user(engine, 1)
+    [item_id] = queue.claimed_by_user(engine, 1)
     reply = reviewer.post(f"/items/{item_id}/decide", data={"csrf_token": reviewer.csrf, "action": "ban"})
     assert reply.status_code == 400 and "action must be" in reply.text
-    assert store.get_item(engine, item_id).status == "claimed"
+    assert queue.get_item(engine, item_id).status == "claimed"
 
 
 def test_secret_file_created_private_and_reused(tmp_path: Path) -> None:
@@ -254,8 +254,8 @@ def test_queue_filters_by_date_label_and_source(reviewer: TestClient, engine: En
         scored("feb3", "pos tiga", 0.7, created_at="2026-02-03T08:00:00", source="tiktok"),
     ]
     rows[1]["flags"] = {**rows[1]["flags"], "incitement": False}
-    store.enqueue(engine, rows, model_version="v1", risk_threshold=0.5)
-    ids = {i.post_id: i.id for i in store.list_items(engine, limit=100)[0]}
+    queue.enqueue(engine, rows, model_version="v1", risk_threshold=0.5)
+    ids = {i.post_id: i.id for i in queue.list_items(engine, limit=100)[0]}
 
     def shown(**params: str) -> set[int]:
         page = reviewer.get("/queue", params=params)

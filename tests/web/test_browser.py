@@ -15,7 +15,7 @@ import uvicorn
 from sqlalchemy import Engine
 from support.web import HOSTILE, PASSWORD, SECRET
 
-from pantau.queue import store
+from pantau import queue
 from pantau.web.app import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
@@ -102,7 +102,7 @@ def login(page: Any, base: str, username: str) -> None:
 
 def test_claim_and_decide_with_the_keyboard(page: Any, server: str, engine: Engine) -> None:
     login(page, server, "rina")
-    top = store.list_items(engine)[0][0]
+    top = queue.list_items(engine)[0][0]
     assert page.locator(f'#queue-table tr[data-item="{top.id}"]').count() == 1
     page.keyboard.press("c")  # claim next
     page.wait_for_url(f"{server}/items/{top.id}")
@@ -115,8 +115,8 @@ def test_claim_and_decide_with_the_keyboard(page: Any, server: str, engine: Engi
     page.wait_for_url(f"{server}/queue")
     assert page.locator(f'#queue-table tr[data-item="{top.id}"]').count() == 0  # left the queue
     assert "diputuskan" in page.inner_text(".flash")
-    item = store.get_item(engine, top.id)
-    [decision] = store.item_decisions(engine, top.id)
+    item = queue.get_item(engine, top.id)
+    [decision] = queue.item_decisions(engine, top.id)
     assert item.status == "decided" and decision.action == "takedown"
     assert decision.labels["incitement"] is (not before) and decision.reviewer == "rina"
     assert page.problems == []
@@ -124,7 +124,7 @@ def test_claim_and_decide_with_the_keyboard(page: Any, server: str, engine: Engi
 
 def test_hostile_posts_do_not_run(page: Any, server: str, engine: Engine) -> None:
     login(page, server, "lia")
-    hostile = {i.post_id: i for i in store.list_items(engine, limit=100)[0] if i.post_id.startswith("x-")}
+    hostile = {i.post_id: i for i in queue.list_items(engine, limit=100)[0] if i.post_id.startswith("x-")}
     assert len(hostile) == len(HOSTILE)
     for key, text in HOSTILE.items():
         item = hostile[f"x-{key}"]

@@ -139,7 +139,7 @@ def enqueue_cmd(
 ) -> None:
     """Put scored posts with risk ≥ threshold in the queue (idempotent per post and model version)."""
     from pantau.io import RejectsWriter
-    from pantau.queue.store import enqueue
+    from pantau.queue.enqueue import enqueue
 
     settings = _settings(ctx)
     if not path.exists():
@@ -181,7 +181,7 @@ def seed(
     model_version: Annotated[str, typer.Option()] = "synthetic-v1",
 ) -> None:
     """Fill the queue with synthetic scored posts to try the reviewer app."""
-    from pantau.queue.store import enqueue
+    from pantau.queue.enqueue import enqueue
     from pantau.queue.synthetic import synthetic_rows
 
     settings = _settings(ctx)
@@ -199,7 +199,7 @@ def seed(
 @queue_app.command("status")
 def status(ctx: typer.Context) -> None:
     """Items per status."""
-    from pantau.queue.store import status_counts
+    from pantau.queue.reads import status_counts
 
     for name, count in status_counts(engine_for(ctx)).items():
         typer.echo(f"{name:10s} {count}")
@@ -219,8 +219,9 @@ def agreement_cmd(ctx: typer.Context) -> None:
 @queue_app.command("release-expired")
 def release_expired_cmd(ctx: typer.Context) -> None:
     """Return items whose claim lease ran out to the queue (claims do this too)."""
+    from pantau.queue.claims import release_expired
     from pantau.queue.db import write_transaction
-    from pantau.queue.store import release_expired, utcnow
+    from pantau.queue.models import utcnow
 
     with write_transaction(engine_for(ctx)) as conn:
         ids = release_expired(conn, utcnow())

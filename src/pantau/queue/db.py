@@ -180,3 +180,14 @@ def scratch_schema(database_url: str, prefix: str = "pantau_scratch") -> Iterato
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
+
+
+def open_queue(database_url: str, **kwargs: Any) -> Engine:
+    """An engine on ``database_url`` with the schema migrated: build it once, use it for many calls."""
+    engine = make_engine(database_url, **kwargs)
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine

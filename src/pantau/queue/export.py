@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from pantau.labels import HS_DETAIL_COLUMNS, LABEL_KEYS
-from pantau.queue.models import DECIDED, Decision, Item, User
-from pantau.queue.store import iso, parse_datetime
+from pantau.queue.models import Decision, Item, Status, User
+from pantau.queue.schemas import iso, parse_datetime
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "id",
@@ -34,7 +34,7 @@ def decision_rows(engine: Engine, *, since: datetime | str | None = None) -> lis
     four labels on which the first two independent reviews agreed (empty for single-review items).
     """
     since_dt = parse_datetime(since) if since is not None else None
-    where = [Item.status == DECIDED]
+    where = [Item.status == Status.DECIDED]
     if since_dt is not None:
         where.append(Item.decided_at >= since_dt)
     final = [getattr(Decision, k) for k in LABEL_KEYS]

@@ -1,4 +1,4 @@
-"""SQLAlchemy tables of the review queue.
+"""SQLAlchemy tables of the review queue, its status/role/action vocabularies and the priority key.
 
 The Alembic migrations in ``pantau/queue/migrations`` create exactly these tables; a test compares
 the migrated schema with this metadata so the two cannot drift apart.
@@ -6,7 +6,8 @@ the migrated schema with this metadata so the two cannot drift apart.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -36,15 +37,60 @@ NAMING = {
 
 JsonType = JSON().with_variant(JSONB(), "postgresql")
 
-# Item life cycle: pending → claimed → decided | escalated; an expired claim returns to pending.
-PENDING, CLAIMED, DECIDED, ESCALATED = "pending", "claimed", "decided", "escalated"
-STATUSES: tuple[str, ...] = (PENDING, CLAIMED, DECIDED, ESCALATED)
 
-ROLES: tuple[str, ...] = ("reviewer", "lead", "admin")
-ACTIONS: tuple[str, ...] = ("no_violation", "warn", "takedown", "escalate")
-# review: an independent reviewer's decision; resolve: a lead settles an escalation; override: a lead
-# replaces a final decision.
-DECISION_KINDS: tuple[str, ...] = ("review", "resolve", "override")
+class Status(StrEnum):
+    """Item life cycle: pending → claimed → decided | escalated; an expired claim returns to pending."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DECIDED = "decided"
+    ESCALATED = "escalated"
+
+
+class Role(StrEnum):
+    """Account roles, lowest first (each role may do what the ones before it may)."""
+
+    REVIEWER = "reviewer"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    """What a decision recommends; ``escalate`` hands the item to a lead."""
+
+    NO_VIOLATION = "no_violation"
+    WARN = "warn"
+    TAKEDOWN = "takedown"
+    ESCALATE = "escalate"
+
+
+class DecisionKind(StrEnum):
+    """review: an independent reviewer's decision; resolve: a lead settles an escalation; override: a
+    lead replaces a final decision."""
+
+    REVIEW = "review"
+    RESOLVE = "resolve"
+    OVERRIDE = "override"
+
+
+# Priority ages from a fixed origin so the key stays a small, exact float.
+_AGING_ORIGIN = datetime(2024, 1, 1)
+
+
+def utcnow() -> datetime:
+    """Naive UTC: both databases store timestamps without zone, always in UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def priority_key(risk: float, enqueued_at: datetime, aging_per_hour: float) -> float:
+    """Sort key equivalent to ``risk + aging_per_hour * age_in_hours`` at any common 'now'."""
+    hours = (enqueued_at - _AGING_ORIGIN).total_seconds() / 3600.0
+    return risk - aging_per_hour * hours
+
+
+def effective_priority(risk: float, enqueued_at: datetime, aging_per_hour: float, now: datetime) -> float:
+    """The priority shown to people: risk plus a bonus that grows while the item waits."""
+    return risk + aging_per_hour * max(0.0, (now - enqueued_at).total_seconds() / 3600.0)
 
 
 class Base(DeclarativeBase):
@@ -89,7 +135,7 @@ class Item(Base):
     required_reviews: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     review_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     first_reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PENDING)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=Status.PENDING)
     escalation_reason: Mapped[str | None] = mapped_column(String(32))
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)

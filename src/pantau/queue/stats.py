@@ -13,8 +13,7 @@ from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import aliased
 
 from pantau.labels import LABEL_KEYS
-from pantau.queue.models import Decision, Item, Prediction
-from pantau.queue.store import utcnow
+from pantau.queue.models import Decision, Item, Prediction, utcnow
 
 
 def cohen_kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:

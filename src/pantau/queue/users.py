@@ -5,14 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pantau.queue.models import ROLES, AuditEvent, User
-from pantau.queue.store import QueueError, utcnow
+from pantau.queue.errors import Forbidden, Invalid, QueueError
+from pantau.queue.models import AuditEvent, Role, User, utcnow
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
 MIN_PASSWORD = 8
@@ -20,7 +21,9 @@ _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps login timing the same for both cases.
 _DUMMY_HASH = _hasher.hash("pantau-timing-equaliser")
 
-ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
+# Prebuilt: claims and decisions check the account on every call.
+_ACTIVE_USER = select(User.id, User.role, User.active).where(User.id == bindparam("uid"))
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,13 @@ def _view(row: User) -> UserView:
 
 
 def _check_role(role: str) -> None:
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role not in ROLE_RANK:
+        raise Invalid(f"role must be one of {', '.join(Role)}, got {role!r}")
 
 
 def _check_password(password: str) -> None:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
+        raise Invalid(f"password must have at least {MIN_PASSWORD} characters")
 
 
 def hash_password(password: str) -> str:
@@ -72,12 +75,12 @@ def add_user(
     accounts are imported or many are created with one password (tests, benchmarks).
     """
     if not isinstance(username, str) or not _USERNAME.match(username):
-        raise ValueError("username must be 2-64 characters: letters, digits, '_', '.', '-'")
+        raise Invalid("username must be 2-64 characters: letters, digits, '_', '.', '-'")
     _check_role(role)
     if password_hash is None:
         password_hash = hash_password(password or "")
     elif not password_hash.startswith("$argon2"):
-        raise ValueError("password_hash must be an argon2 hash")
+        raise Invalid("password_hash must be an argon2 hash")
     now = utcnow()
     try:
         with engine.begin() as conn:
@@ -103,7 +106,7 @@ def add_user(
                 )
             )
     except IntegrityError:
-        raise ValueError(f"user {username!r} already exists") from None
+        raise Invalid(f"user {username!r} already exists") from None
     return get_user(engine, user_id)
 
 
@@ -178,7 +181,7 @@ def _update(
             .values(**values, session_epoch=User.session_epoch + 1)
         )
         if res.rowcount != 1:
-            raise ValueError(f"user {username!r} does not exist")
+            raise Invalid(f"user {username!r} does not exist")
         conn.execute(
             insert(AuditEvent).values(
                 at=now,
@@ -188,3 +191,11 @@ def _update(
                 detail={"username": username, **(detail or {})},
             )
         )
+
+
+def require_active(conn: Connection, user_id: int) -> Any:
+    """The user's id, role and active flag, or :class:`Forbidden` for a missing or deactivated account."""
+    user = conn.execute(_ACTIVE_USER, {"uid": user_id}).first()
+    if user is None or not user.active:
+        raise Forbidden(f"user {user_id} does not exist or is deactivated")
+    return user

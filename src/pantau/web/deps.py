@@ -4,10 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Form, Header, HTTPException, Request
 from sqlalchemy import Engine
 
-from pantau.queue.store import QueueError
+from pantau.queue.errors import QueueError
 from pantau.queue.users import UserView, get_user
 from pantau.web.security import csrf_ok
 
@@ -98,3 +98,16 @@ def api_csrf(
     request without a session gets 401, not 403)."""
     if not csrf_ok(request.session, x_csrf_token):
         raise CsrfFailed
+
+
+def form_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    """Every form post carries the session's token in ``csrf_token`` (the login form too, so a
+    signed-out post elsewhere is sent to the login page rather than told its token is wrong)."""
+    if request.url.path != "/login" and session_user(request) is None:
+        raise LoginRequired
+    if not csrf_ok(request.session, csrf_token):
+        raise CsrfFailed
+
+
+# Route dependencies: ``dependencies=FORM_WRITE`` on every page that takes a form post.
+FORM_WRITE = [Depends(form_csrf)]

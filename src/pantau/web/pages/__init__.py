@@ -1,0 +1,1 @@
+"""The server-rendered pages, one router per area."""
