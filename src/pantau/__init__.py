@@ -22,7 +22,7 @@ _PUBLIC = {
     "load_settings": "pantau.config",
     "score_files": "pantau.scoring.local",
 }
-__all__ = ["__version__", *_PUBLIC]
+__all__ = ["Classifier", "Settings", "__version__", "load_settings", "score_files"]
 
 if TYPE_CHECKING:
     from pantau.config import Settings, load_settings

@@ -105,7 +105,7 @@ def test_prepare_reports_every_annotation_read(corpus: Path, tmp_path: Path) -> 
     from pantau.config import load_settings
     from pantau.data.prepare import prepare
 
-    ann = _write(tmp_path / "a.csv", [
+    _write(tmp_path / "a.csv", [
         _ref("ibrohim2019", "re_dataset.csv", 0, "dasar cebong dungu", divisive_label=1, incitement=0, kind="use"),
         _ref("ibrohim2019", "re_dataset.csv", 1, "RT USER: jangan saling sebut cebong", divisive_label=0,
              incitement=0, kind="mention"),

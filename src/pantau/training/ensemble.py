@@ -39,7 +39,7 @@ from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
 from pantau.model.calibrate import apply_temperatures, calibrate, logit, objective_value
 from pantau.model.layout import MEMBER_NAMES, MEMBERS_DIR, blend_logits
-from pantau.model.meta import ModelMeta, load_meta, save_meta
+from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import data_fingerprint, label_matrix, validate_frame
 from pantau.training.folder import TrainResult, split_metrics, write_model_card
 
