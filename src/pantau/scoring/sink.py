@@ -15,8 +15,9 @@ class QueueSink:
     """Enqueues scored rows into the queue database: one engine per process, migrated once per run.
 
     Pickled into Ray actors: a database engine holds connections that cannot cross processes, so the
-    copy drops it and opens its own on first use, without running the migrations again (the run that
-    built the sink already did, and concurrent Alembic upgrades on one SQLite file would race).
+    copy drops it and opens its own on first use. The engine opens the sink before the actors start,
+    so the migrations run there once and each actor's check finds the schema already at head (two
+    upgrades racing on one SQLite file could otherwise collide).
     """
 
     def __init__(
@@ -32,7 +33,6 @@ class QueueSink:
         self.double_review_risk = double_review_risk
         self.aging_per_hour = aging_per_hour
         self._engine: Any = None
-        self._migrated = False
 
     @classmethod
     def from_options(cls, options: ScoreOptions) -> QueueSink | None:
@@ -51,23 +51,20 @@ class QueueSink:
         )
 
     def open(self) -> QueueSink:
-        """Create the engine and bring the schema up to date (once; later calls do nothing)."""
+        """Create the engine and bring the schema up to date (once per process; later calls do nothing)."""
         if self._engine is not None:
             return self
         try:
             from sqlalchemy.exc import SQLAlchemyError
 
-            from pantau.queue.db import make_engine, upgrade
+            from pantau.queue import open_queue
         except ImportError as exc:
             raise ScoreError(f"--queue needs pantau.queue, which is not available ({exc})") from exc
         try:
-            self._engine = make_engine(self.database_url)
-            if not self._migrated:
-                upgrade(self._engine)
-                self._migrated = True
+            self._engine = open_queue(self.database_url)
         except (SQLAlchemyError, ValueError) as exc:
-            self.close()
-            raise ScoreError(f"cannot open the queue database {self.database_url!r}: {exc}") from exc
+            # The URL is not repeated: it may carry a password, and this message reaches logs.
+            raise ScoreError(f"cannot open the queue database: {exc}") from exc
         return self
 
     def put(self, rows: Sequence[dict[str, Any]], model_version: str) -> int:
