@@ -108,6 +108,8 @@ def queue_rows(
 
 
 def _none_if_missing(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value == "":
+    # Any scalar missing marker: NaN from the local reader's object columns, pd.NA from the Ray
+    # engine's string columns (whose truth value cannot be taken, so it is tested before == "").
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)) or value == "":
         return None
     return value
