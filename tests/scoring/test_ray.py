@@ -50,3 +50,36 @@ def test_ray_engine_matches_the_local_engine(tmp_path: Path) -> None:
         == result.manifest["counts"]["rejected"]
         == 120 - len(good)
     )
+
+
+def test_both_engines_write_the_same_manifest_with_the_queue_count(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from pantau.scoring.ray import score_files_ray
+
+    model = build_tiny_transformer(tmp_path / "model", max_length=16)
+    data = tmp_path / "posts.csv"
+    write_posts(data, 90, bad_every=30, seed=3)
+
+    def options(db: str) -> ScoreOptions:
+        # Threshold 0: every scored post is queued, so "enqueued" must equal "scored" on both engines.
+        return ScoreOptions(chunk_rows=40, stride=4, threads=1, risk_threshold=0.0,
+                            queue_url=f"sqlite:///{tmp_path / db}")
+
+    local = score_files([data], model, tmp_path / "local", options("local.db")).manifest
+    try:
+        remote = score_files_ray(
+            [data], model, tmp_path / "ray", options("ray.db"), actors=1, ray_init={"num_cpus": 2}
+        ).manifest
+    finally:
+        ray.shutdown()
+    assert list(remote) == list(local)
+    assert (local["engine"], remote["engine"]) == ("local", "ray") and remote["workers"] == 1
+    assert remote["counts"] == local["counts"] and local["counts"]["enqueued"] == local["counts"]["scored"] > 0
+    assert remote["attempts"] == local["attempts"] == 1
+    for key in ("model", "queue", "fingerprint", "int8_verified_in_fp32"):
+        assert remote[key] == local[key], key
+    settings = {k: v for k, v in local["settings"].items()}
+    assert remote["settings"] == settings and "queue_url" not in settings
+    assert [{**e, "path": Path(e["path"]).name} for e in remote["inputs"]] == [
+        {**e, "path": Path(e["path"]).name} for e in local["inputs"]
+    ]
