@@ -36,6 +36,11 @@ def main_options(
 ) -> None:
     """Global options shared by every command."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        # Libraries' progress chatter ("Context impl SQLiteImpl", "Will assume transactional DDL") is not news
+        # to the user; their warnings still show.
+        for name in ("alembic", "httpx", "urllib3"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     ctx.ensure_object(dict).update(params=params, overrides=parse_sets(set_))
 
 

@@ -191,8 +191,9 @@ def load_ibrohim(
     path = Path(path)
     if not path.exists():
         raise CorpusError(f"{path} does not exist; the corpus is in ../shared/data/ibrohim2019/re_dataset.csv")
+    # The corpus is latin-1 throughout (a measured defect, repaired below): read it as such, not by a sniff.
     frame, summary = read_all(path, text_column="Tweet", id_column=None, row_id_prefix="ibr-", rejects=rejects,
-                              max_chars=100_000)
+                              max_chars=100_000, encoding="latin-1")
     missing = [c for c in IBROHIM_COLUMNS[1:] if c not in frame.columns]
     if missing:
         raise CorpusError(f"{path}: not the Ibrohim 2019 format; missing {', '.join(missing)}")
