@@ -51,7 +51,14 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
-from pantau.model.layout import BASELINE_FILE, MEMBERS_DIR, MeanPoolClassifier, blend_logits, load_head
+from pantau.model.layout import (
+    BASELINE_FILE,
+    MEMBERS_DIR,
+    MeanPoolClassifier,
+    blend_logits,
+    load_encoder,
+    load_head,
+)
 from pantau.model.meta import ModelFolderError, ModelMeta, load_meta
 
 log = logging.getLogger(__name__)
@@ -198,7 +205,7 @@ class _TransformerBackend:
             log.warning("stride %d does not fit windows of %d text tokens; using %d", stride, room, room // 2)
             self.stride = room // 2
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        encoder = _load_encoder(folder)
+        encoder = load_encoder(folder)
         limit = getattr(encoder.config, "max_position_embeddings", None)
         if limit is not None and max_length > limit:
             raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
@@ -262,25 +269,6 @@ class _TransformerBackend:
         """Like :meth:`logits_or_probs`, always with the fp32 model (int8 verification)."""
         windows = self.windows(texts)
         return self.window_logits(windows, self.fp32_model), windows.owner
-
-
-def _load_encoder(folder: Path) -> Any:
-    from transformers import AutoModel
-    from transformers.utils import logging as hf_logging
-
-    previous = hf_logging.get_verbosity()
-    bar = hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()  # the "unexpected pooler weights" load report is expected here
-    hf_logging.disable_progress_bar()  # a "Loading weights" bar per load is noise in batch-job logs
-    try:
-        # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
-        return AutoModel.from_pretrained(folder, add_pooling_layer=False)
-    except TypeError:
-        return AutoModel.from_pretrained(folder)
-    finally:
-        hf_logging.set_verbosity(previous)
-        if bar:
-            hf_logging.enable_progress_bar()
 
 
 class _BaselineBackend:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -109,3 +110,23 @@ def blend_logits(member_probs: Sequence[np.ndarray], weights: np.ndarray) -> np.
     for m, probs in enumerate(member_probs):
         z += logit(probs) * np.asarray(weights, dtype=np.float64)[:, m]
     return z
+
+
+def load_encoder(folder: str | Path) -> Any:
+    """The encoder of a model or base-model folder, without a pooler (the head mean-pools), quietly."""
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    previous = hf_logging.get_verbosity()
+    bar = hf_logging.is_progress_bar_enabled()
+    hf_logging.set_verbosity_error()  # the "unexpected pooler weights" load report is expected here
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar per load is noise in batch-job logs
+    try:
+        # The head reads the mean of the hidden states; a pooler would be computed and thrown away.
+        return AutoModel.from_pretrained(folder, add_pooling_layer=False)
+    except TypeError:
+        return AutoModel.from_pretrained(folder)
+    finally:
+        hf_logging.set_verbosity(previous)
+        if bar:
+            hf_logging.enable_progress_bar()

@@ -44,7 +44,6 @@ import pandas as pd
 import torch
 from torch import nn
 from transformers import (
-    AutoModel,
     AutoTokenizer,
     EarlyStoppingCallback,
     PreTrainedTokenizerBase,
@@ -57,7 +56,7 @@ from transformers import (
 from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
 from pantau.model.calibrate import sigmoid, tune_threshold
-from pantau.model.layout import POOLING, MeanPoolClassifier, new_head, save_head
+from pantau.model.layout import POOLING, MeanPoolClassifier, load_encoder, new_head, save_head
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import (
     TrainDataError,
@@ -308,7 +307,7 @@ def train_transformer(
 
     t0 = time.perf_counter()
     tokenizer = AutoTokenizer.from_pretrained(base_model)
-    encoder = AutoModel.from_pretrained(base_model)
+    encoder = load_encoder(base_model)
     train_texts = preprocess_texts(train["text"].tolist(), preprocessing)
     val_texts = preprocess_texts(val["text"].tolist(), preprocessing)
     position_limit = int(getattr(encoder.config, "max_position_embeddings", 512) or 512)
