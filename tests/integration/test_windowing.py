@@ -45,7 +45,7 @@ def test_evaluate_and_score_take_the_same_decisions(probe: Path, tmp_path: Path)
 
     posts = tmp_path / "posts.csv"
     frame[["id", "text"]].to_csv(posts, index=False)
-    score_files([posts], probe, tmp_path / "scored", ScoreOptions(stride=None))
+    score_files([posts], probe, tmp_path / "scored", ScoreOptions())
     scored = pd.read_parquet(tmp_path / "scored")
     score_flags = {r.id: bool(getattr(r, f"flag_{LABEL_KEYS[0]}")) for r in scored.itertuples()}
     assert score_flags == eval_flags == {"hate": True, "calm": False}

@@ -130,7 +130,7 @@ def model_identity(meta: Any, options: ScoreOptions) -> dict[str, Any]:
         "kind": meta.kind,
         "precision": options.precision,
         "max_length": int(options.max_length or meta.max_length),
-        "stride": options.stride,
+        "stride": int(options.stride if options.stride is not None else meta.window_stride),
         "created_at": meta.created_at,
     }
 

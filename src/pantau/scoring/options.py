@@ -45,7 +45,7 @@ class ScoreOptions:
     threads: int = 0
     batch_size: int = 32
     max_length: int | None = None
-    stride: int = 64
+    stride: int | None = None  # None: the model's own window overlap (the one its thresholds were tuned at)
     queue_url: str | None = None
     risk_threshold: float = 0.5
     double_review_risk: float = 0.85
