@@ -38,13 +38,14 @@ def _workspace(tmp_path: Path, repo_root: Path) -> Path:
     shutil.copy(repo_root / "dvc.yaml", ws)
     shutil.copytree(repo_root / "src", ws / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(repo_root / "data" / "sample" / "labelled.csv", ws / "data" / "sample")
+    shutil.copytree(repo_root / "data" / "annotations", ws / "data" / "annotations")
     posts = pd.read_csv(repo_root / "data" / "sample" / "unlabelled.csv", dtype=str, keep_default_na=False)
     posts.head(120).to_csv(ws / "data" / "sample" / "unlabelled.csv", index=False)
     build_tiny_base(ws / "models" / "base" / "tiny")
     params = yaml.safe_load((repo_root / "params.yaml").read_text(encoding="utf-8"))
     params["model"]["base"] = "models/base/tiny"
     params["train"].update(epochs=1, max_length=48, batch_size=32, early_stopping_patience=1)
-    params["score"].update(max_length=64, stride=16)
+    # Scoring reads the window the model was calibrated at (48 tokens here), not a setting of its own.
     # A random tiny model scores around 0.5: queue everything, one reviewer per item.
     params["queue"].update(risk_threshold=0.0, double_review_risk=1.0)
     (ws / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
