@@ -78,9 +78,13 @@ def prepare(settings: Settings) -> PrepareResult:
     with RejectsWriter(rejects_path) as rejects:
         for source in settings.data.sources:
             path = settings.path(source.path)
-            if not path.exists() and not source.required:
-                log.warning("optional source %s not found at %s; skipped", source.name, path)
-                sources_report[source.name] = {"path": str(path), "skipped": "file not found"}
+            corpus_root = settings.path(source.corpus_root) if source.kind == "annotations" else None
+            missing = path if not path.exists() else corpus_root if corpus_root and not corpus_root.exists() else None
+            if missing is not None and not source.required:
+                # Optional sources are the public corpora beside the repository (../shared/data): a clone
+                # without them still trains, on what it has.
+                log.warning("optional source %s not found at %s; skipped", source.name, missing)
+                sources_report[source.name] = {"path": str(missing), "skipped": "file not found"}
                 continue
             frame = load_source(source, path, rejects, root=Path(settings.root))
             summary = frame.attrs.pop("summary", None)
