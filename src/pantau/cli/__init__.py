@@ -39,7 +39,7 @@ def main_options(
     if not verbose:
         # Libraries' progress chatter ("Context impl SQLiteImpl", "Will assume transactional DDL") is not news
         # to the user; their warnings still show.
-        for name in ("alembic", "httpx", "urllib3"):
+        for name in ("alembic", "httpx", "urllib3", "mlflow"):
             logging.getLogger(name).setLevel(logging.WARNING)
     ctx.ensure_object(dict).update(params=params, overrides=parse_sets(set_))
 
