@@ -8,6 +8,7 @@ inside the command functions, so ``pantau --help`` stays fast. Shared helpers li
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,8 @@ def main_options(
         # to the user; their warnings still show.
         for name in ("alembic", "httpx", "urllib3", "mlflow"):
             logging.getLogger(name).setLevel(logging.WARNING)
+        # MLflow sets its own level when it is first imported, from this variable.
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     ctx.ensure_object(dict).update(params=params, overrides=parse_sets(set_))
 
 
