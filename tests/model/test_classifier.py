@@ -18,10 +18,9 @@ from pantau.labels import LABEL_KEYS
 from pantau.model.classifier import (
     Classifier,
     ClassifierError,
-    MeanPoolClassifier,
     risk_from_probabilities,
 )
-from pantau.model.layout import HEAD_FILE
+from pantau.model.layout import HEAD_FILE, MeanPoolClassifier
 from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta, save_meta
 
 TEXTS = [

@@ -1,5 +1,8 @@
 """Normalise Indonesian social-media text for models, without losing the words that matter here.
 
+(Longer than our ~450-line guide on purpose: the steps below are one ordered pipeline whose rules depend
+on each other's output and are versioned together; split across modules, their order would be hidden.)
+
 Steps, in order (each documented choice is part of ``PREPROCESSING_VERSION``):
 
 1. Unicode clean-up (only for non-ASCII text): NFKC (fullwidth and mathematical letters become plain

