@@ -147,17 +147,16 @@ def expected_calibration_error(probs: np.ndarray, y: np.ndarray, *, n_bins: int 
 
 
 def reliability_curve(probs: np.ndarray, y: np.ndarray, *, n_bins: int = 10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean predicted probability, observed positive rate and count per non-empty bin."""
+    """Mean predicted probability, observed positive rate and count per non-empty bin (equal-width bins)."""
+    from sklearn.calibration import calibration_curve
+
     p, t = _known(probs, y)
-    bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-    conf, acc, count = [], [], []
-    for b in range(n_bins):
-        sel = bins == b
-        if sel.any():
-            conf.append(p[sel].mean())
-            acc.append(t[sel].mean())
-            count.append(int(sel.sum()))
-    return np.array(conf), np.array(acc), np.array(count)
+    if len(t) == 0:
+        return np.array([]), np.array([]), np.array([], dtype=int)
+    acc, conf = calibration_curve(t, p, n_bins=n_bins, strategy="uniform")
+    # Bin ids exactly as calibration_curve assigns them, so each count belongs to its point.
+    counts = np.bincount(np.searchsorted(np.linspace(0.0, 1.0, n_bins + 1)[1:-1], p), minlength=n_bins)
+    return conf, acc, counts[counts > 0]
 
 
 def calibrate(

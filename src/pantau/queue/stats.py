@@ -19,18 +19,15 @@ from pantau.queue.models import Decision, Item, Prediction, utcnow
 def cohen_kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
     """Cohen's kappa of two raters on binary judgements; None when chance agreement is total
     (both raters always gave the same single answer), where kappa is undefined."""
-    n = len(pairs)
-    if n == 0:
+    if not pairs:
         return None
-    both = sum(1 for a, b in pairs if a and b)
-    neither = sum(1 for a, b in pairs if not a and not b)
-    p_observed = (both + neither) / n
-    p_a = sum(1 for a, _ in pairs if a) / n
-    p_b = sum(1 for _, b in pairs if b) / n
-    p_expected = p_a * p_b + (1 - p_a) * (1 - p_b)
-    if p_expected >= 1.0:
+    a = [bool(x) for x, _ in pairs]
+    b = [bool(y) for _, y in pairs]
+    if len(set(a) | set(b)) < 2:
         return None
-    return (p_observed - p_expected) / (1 - p_expected)
+    from sklearn.metrics import cohen_kappa_score
+
+    return float(cohen_kappa_score(a, b, labels=[False, True]))
 
 
 @dataclass(frozen=True)
