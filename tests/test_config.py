@@ -13,7 +13,10 @@ def test_repo_params_load_with_defaults(repo_root: Path) -> None:
     settings = load_settings(repo_root / "params.yaml", env={})
     assert isinstance(settings, Settings)
     assert settings.model.base == "e5-small-offline"
-    assert settings.data.sources[0].kind == "sample"
+    kinds = [s.kind for s in settings.data.sources]
+    # The team's annotations come first (they win the dedup over the corpus copies), the sample is always there.
+    assert kinds[:2] == ["annotations", "annotations"] and "sample" in kinds
+    assert all(not s.required for s in settings.data.sources if s.path.startswith("../shared"))
     assert settings.path(settings.data.processed_dir) == repo_root / "data" / "processed"
 
 
@@ -38,3 +41,22 @@ def test_errors_name_the_key(tmp_path: Path) -> None:
         load_settings(params, env={})
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "missing.yaml", env={})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("train.kind", "forest", "train.kind: 'forest' is not one of transformer, baseline, ensemble"),
+        ("queue.risk_threshold", 1.5, r"queue.risk_threshold: 1.5 must be \[0.0, 1.0\]"),
+        ("score.precision", "int4", "score.precision"),
+        ("score.batch_size", 0, "score.batch_size: 0 must be ≥ 1"),
+        ("data.conflict_rule", "min", "data.conflict_rule"),
+    ],
+)
+def test_allowed_values_and_ranges_are_checked_in_the_settings(
+    tmp_path: Path, key: str, value: object, message: str
+) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("{}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_settings(params, env={}, overrides={key: value})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -29,6 +30,17 @@ DEFAULT_PARAMS = Path("params.yaml")
 
 class ConfigError(ValueError):
     """A settings file or override is invalid; the message says which key and what is expected."""
+
+
+def _one_of(where: str, value: object, choices: tuple[object, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(str, choices))}")
+
+
+def _within(where: str, value: float | None, low: float, high: float = float("inf")) -> None:
+    if value is not None and not low <= value <= high:
+        bound = f"[{low}, {high}]" if high != float("inf") else f"≥ {low}"
+        raise ConfigError(f"{where}: {value} must be {bound}")
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,9 @@ class DataSettings:
     split: SplitSettings = SplitSettings()
     conflict_rule: str = "max"  # how duplicate texts with conflicting labels are resolved: max | drop
 
+    def __post_init__(self) -> None:
+        _one_of("data.conflict_rule", self.conflict_rule, ("max", "drop"))
+
 
 @dataclass(frozen=True)
 class IOSettings:
@@ -69,6 +84,10 @@ class IOSettings:
     max_chars: int = 20_000
     encoding: str = "utf-8"
 
+    def __post_init__(self) -> None:
+        _within("io.chunk_rows", self.chunk_rows, 1)
+        _within("io.max_chars", self.max_chars, 1)
+
 
 @dataclass(frozen=True)
 class TextSettings:
@@ -76,6 +95,9 @@ class TextSettings:
     lowercase: bool = True
     slang: bool = True
     kamusalay_path: str | None = None
+
+    def __post_init__(self) -> None:
+        _one_of("text.pipeline", self.pipeline, ("transformer", "classic"))
 
 
 @dataclass(frozen=True)
@@ -121,6 +143,17 @@ class TrainSettings:
     bf16: bool = False  # bf16 autocast on CPU (needs AVX-512 BF16 / AMX to be faster)
     threads: int = 0  # torch threads; 0 = all cores
 
+    def __post_init__(self) -> None:
+        _one_of("train.kind", self.kind, ("transformer", "baseline", "ensemble"))
+        _one_of("train.threshold_objective", self.threshold_objective, ("f1", "precision"))
+        _within("train.target_precision", self.target_precision, 0.0, 1.0)
+        _within("train.epochs", self.epochs, 0.0)
+        _within("train.learning_rate", self.learning_rate, 0.0, 1.0)
+        _within("train.batch_size", self.batch_size, 1)
+        _within("train.max_length", self.max_length, 8)
+        _within("train.length_percentile", self.length_percentile, 1.0, 100.0)
+        _within("train.dropout", self.dropout, 0.0, 1.0)
+
 
 @dataclass(frozen=True)
 class EvaluateSettings:
@@ -143,6 +176,15 @@ class ScoreSettings:
     engine: str = "local"  # local | ray
     chunk_rows: int = 10_000
 
+    def __post_init__(self) -> None:
+        _one_of("score.precision", self.precision, ("fp32", "int8"))
+        _one_of("score.engine", self.engine, ("local", "ray"))
+        _within("score.batch_size", self.batch_size, 1)
+        _within("score.chunk_rows", self.chunk_rows, 1)
+        _within("score.max_length", self.max_length, 8)
+        _within("score.stride", self.stride, 0)
+        _within("score.int8_verify_margin", self.int8_verify_margin, 0.0, 20.0)
+
 
 @dataclass(frozen=True)
 class QueueSettings:
@@ -151,6 +193,12 @@ class QueueSettings:
     double_review_risk: float = 0.85
     lease_minutes: int = 15
     aging_per_hour: float = 0.01
+
+    def __post_init__(self) -> None:
+        _within("queue.risk_threshold", self.risk_threshold, 0.0, 1.0)
+        _within("queue.double_review_risk", self.double_review_risk, 0.0, 1.0)
+        _within("queue.lease_minutes", self.lease_minutes, 1)
+        _within("queue.aging_per_hour", self.aging_per_hour, 0.0)
 
 
 @dataclass(frozen=True)
@@ -274,6 +322,8 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             return value
         raise ConfigError(f"{where}: expected true/false, got {value!r}")
     if tp in (int, float):
+        if isinstance(value, str):
+            value = _number_text(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where}: expected a number, got {value!r}")
         if tp is int and float(value) != int(value):
@@ -284,3 +334,17 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected text, got {value!r}")
         return str(value)
     return value
+
+
+# YAML 1.1 (PyYAML) reads only ``5.0e-5`` as a float; ``3e-05`` (what DVC and other YAML 1.2 writers emit for
+# ``dvc exp run -S train.learning_rate=3e-5``), ``1E-4`` and ``.5`` arrive as text.
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _number_text(value: str) -> Any:
+    """A number written as text (``"3e-05"``, ``"1E-4"``, ``" 7 "``) as an int or float; other text unchanged."""
+    text = value.strip().replace("_", "")
+    if not _NUMBER.match(text):
+        return value
+    number = float(text)
+    return int(number) if number.is_integer() and not any(c in text for c in ".eE") else number
