@@ -43,6 +43,7 @@ def decided(engine: Engine, people: dict[str, int]) -> Engine:
         hs_target="group",
         hs_category="other",
         hs_strength="strong",
+        confirmed=True,  # a takedown (and an override) needs a confirmation or a note
     )
     queue.claim_item(engine, people["rina"], ids["single"], now=T0)
     queue.decide(engine, people["rina"], ids["single"], hs, now=T0)

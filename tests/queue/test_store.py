@@ -39,7 +39,10 @@ def row(post_id: str, risk: float, **extra):
 
 
 def yes(**labels: bool) -> DecisionIn:
-    return DecisionIn(labels={k: labels.get(k, False) for k in LABEL_KEYS}, action="warn")
+    """A warning with these labels, or "no violation" when none is ticked (an action must agree with
+    its labels); confirmed, so a lead may use it as an override."""
+    chosen = {k: labels.get(k, False) for k in LABEL_KEYS}
+    return DecisionIn(labels=chosen, action="warn" if any(chosen.values()) else "no_violation", confirmed=True)
 
 
 def test_migrations_match_models_and_round_trip(engine: Engine) -> None:
@@ -50,11 +53,11 @@ def test_migrations_match_models_and_round_trip(engine: Engine) -> None:
 
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"  # 0002: decision integrity (legacy mark, undo)
     downgrade(engine)
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
 
 
 def test_enqueue_threshold_idempotence_and_rejects(engine: Engine) -> None:

@@ -238,15 +238,33 @@ def export_cmd(
     since: Annotated[
         str | None, typer.Option(help="Only decisions at or after this ISO date/time (UTC).")
     ] = None,
+    include_legacy: Annotated[
+        bool,
+        typer.Option(
+            help="Also write decisions recorded before migration 0002, when the form pre-ticked the "
+            "model's labels (only those whose action agrees with their labels)."
+        ),
+    ] = False,
 ) -> None:
-    """Write decided items as labelled data (the corpus kind ``reviewed`` reads it)."""
+    """Write decided items as labelled data (the corpus kind ``reviewed`` reads it): only what a
+    person decided; decisions whose action contradicts their labels are never written."""
     from pantau.queue.export import export_decisions
 
+    held: dict[str, int] = {}
     try:
-        n = export_decisions(engine_for(ctx), out, since=since, fmt=fmt)
+        n = export_decisions(
+            engine_for(ctx), out, since=since, fmt=fmt, include_legacy=include_legacy, held_back=held
+        )
     except ValueError as exc:
         raise fail(str(exc), 2) from None
     typer.echo(f"wrote {n} decision(s) to {out}")
+    if held.get("legacy"):
+        typer.echo(
+            f"held back {held['legacy']} decision(s) recorded while the form pre-ticked the model's labels "
+            "(--include-legacy writes the consistent ones)"
+        )
+    if held.get("inconsistent"):
+        typer.echo(f"held back {held['inconsistent']} decision(s) whose action contradicts their labels")
 
 
 # ------------------------------------------------------------------------------------------------ users

@@ -8,11 +8,18 @@ its own module (enqueue, claims, decisions, reads, audit); this package re-expor
 from __future__ import annotations
 
 from pantau.queue.audit import audit
-from pantau.queue.claims import EXPIRY_SWEEP_SECONDS, claim, claim_item, release, release_expired
+from pantau.queue.claims import (
+    EXPIRY_SWEEP_SECONDS,
+    claim,
+    claim_item,
+    extend_claim,
+    release,
+    release_expired,
+)
 from pantau.queue.db import open_queue
-from pantau.queue.decisions import decide, override, resolve
+from pantau.queue.decisions import decide, override, resolve, was_reviewer
 from pantau.queue.enqueue import EnqueueResult, enqueue, enqueue_predictions
-from pantau.queue.errors import Forbidden, Invalid, NotFound, QueueError
+from pantau.queue.errors import ClaimLost, Forbidden, Invalid, NotFound, QueueError
 from pantau.queue.export import export_decisions
 from pantau.queue.models import Action, DecisionKind, Role, Status, utcnow
 from pantau.queue.reads import (
@@ -36,11 +43,14 @@ from pantau.queue.schemas import (
     iso,
     parse_datetime,
 )
+from pantau.queue.undo import UNDO_SECONDS, undo_last
 
 __all__ = [
     "EXPIRY_SWEEP_SECONDS",
     "SORTS",
+    "UNDO_SECONDS",
     "Action",
+    "ClaimLost",
     "DecideResult",
     "DecisionIn",
     "DecisionKind",
@@ -65,6 +75,7 @@ __all__ = [
     "enqueue",
     "enqueue_predictions",
     "export_decisions",
+    "extend_claim",
     "get_item",
     "iso",
     "item_decisions",
@@ -77,5 +88,7 @@ __all__ = [
     "resolve",
     "score_history",
     "status_counts",
+    "undo_last",
     "utcnow",
+    "was_reviewer",
 ]

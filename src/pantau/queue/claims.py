@@ -201,4 +201,25 @@ def release(engine: Engine, user_id: int, item_id: int, *, now: datetime | None 
         write_event(conn, user_id, item_id, "release", {}, now)
 
 
-__all__ = ["EXPIRY_SWEEP_SECONDS", "claim", "claim_item", "release", "release_expired"]
+def extend_claim(
+    engine: Engine, user_id: int, item_id: int, *, lease_minutes: float = 15, now: datetime | None = None
+) -> datetime | None:
+    """Renew the lease on an item the user holds (they are working on it); returns the new expiry, or
+    None when they no longer hold it. Not audited: it changes no decision and happens on every view."""
+    now = now or utcnow()
+    expires = now + timedelta(minutes=lease_minutes)
+    with write_transaction(engine) as conn:
+        res = conn.execute(
+            update(Item)
+            .where(
+                Item.id == item_id,
+                Item.status == Status.CLAIMED,
+                Item.claimed_by == user_id,
+                Item.lease_expires_at >= now,
+            )
+            .values(lease_expires_at=expires, updated_at=now)
+        )
+    return expires if res.rowcount == 1 else None
+
+
+__all__ = ["EXPIRY_SWEEP_SECONDS", "claim", "claim_item", "extend_claim", "release", "release_expired"]

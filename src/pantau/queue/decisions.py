@@ -11,14 +11,27 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from pantau.labels import LABEL_KEYS
 from pantau.queue.audit import write_event
 from pantau.queue.db import write_transaction
-from pantau.queue.errors import Forbidden, Invalid, NotFound, QueueError
-from pantau.queue.models import Action, Decision, DecisionKind, Item, Role, Status, User, utcnow
-from pantau.queue.schemas import DecideResult, DecisionIn
+from pantau.queue.errors import ClaimLost, Forbidden, Invalid, NotFound, QueueError
+from pantau.queue.models import (
+    Action,
+    Decision,
+    DecisionKind,
+    Item,
+    Role,
+    Status,
+    UndoneDecision,
+    User,
+    utcnow,
+)
+from pantau.queue.schemas import DecideResult, DecisionIn, iso
 from pantau.queue.users import require_active
 
 _items = Item.__table__
 _decisions = Decision.__table__
 _users = User.__table__
+_undone = UndoneDecision.__table__
+# What a decision changes on the item, kept in its audit event so the decision can be undone.
+_RESTORABLE = ("status", "review_count", "first_reviewer_id", "escalation_reason", "final_decision_id")
 _LOCK_FOR_DECIDE = (
     select(
         _items.c.id,
@@ -27,6 +40,10 @@ _LOCK_FOR_DECIDE = (
         _items.c.model_version,
         _items.c.review_count,
         _items.c.required_reviews,
+        _items.c.first_reviewer_id,
+        _items.c.escalation_reason,
+        _items.c.final_decision_id,
+        _items.c.decided_at,
         # The reviewer's account is checked in the same round trip as the item is locked.
         select(_users.c.active).where(_users.c.id == bindparam("uid")).scalar_subquery().label("user_active"),
     )
@@ -39,6 +56,7 @@ _FIRST_REVIEW = (
         _decisions.c.item_id == bindparam("item"),
         _decisions.c.kind == DecisionKind.REVIEW,
         _decisions.c.id != bindparam("decision"),
+        _decisions.c.id.not_in(select(_undone.c.decision_id)),
     )
     .order_by(_decisions.c.id)
     .limit(1)
@@ -68,6 +86,7 @@ def _insert_decision(
         "note": d.note,
         "model_version": model_version,
         "created_at": now,
+        "labels_entered": True,
         **{k: d.labels[k] for k in LABEL_KEYS},
     }
     return conn.execute(_INSERT_DECISION, row).scalar_one()
@@ -91,7 +110,10 @@ def decide(
         if not item.user_active:
             raise Forbidden(f"user {user_id} does not exist or is deactivated")
         if item.status != Status.CLAIMED or item.claimed_by != user_id:
-            raise QueueError(f"item {item_id} is not claimed by you (status {item.status}); claim it first")
+            raise ClaimLost(
+                f"item {item_id} tidak lagi Anda pegang (is not claimed by you, status {item.status}); "
+                "claim it first"
+            )
         decision_id = _insert_decision(
             conn, item_id, user_id, DecisionKind.REVIEW, d, item.model_version, now
         )
@@ -132,12 +154,18 @@ def decide(
                 "labels": dict(d.labels),
                 "status": status,
                 "review": count,
+                "before": before_state(item),
             },
             now,
         )
         if status == Status.ESCALATED:
             write_event(conn, user_id, item_id, "escalate", {"reason": reason}, now)
         return DecideResult(item_id=item_id, decision_id=decision_id, status=status, escalation_reason=reason)
+
+
+def before_state(item: Any) -> dict[str, Any]:
+    """The item columns a decision changes, as they were: what undo puts back."""
+    return {**{k: getattr(item, k) for k in _RESTORABLE}, "decided_at": iso(item.decided_at)}
 
 
 def _require_lead(conn: Connection, user_id: int) -> None:
@@ -176,14 +204,22 @@ def _lead_decision(
     with write_transaction(engine) as conn:
         _require_lead(conn, lead_id)
         item = conn.execute(
-            select(Item.id, Item.status, Item.model_version, Item.final_decision_id)
-            .where(Item.id == item_id)
-            .with_for_update()
+            select(_items).where(_items.c.id == item_id).with_for_update(of=_items)
         ).first()
         if item is None:
             raise NotFound(f"item {item_id} does not exist")
         if item.status not in allowed:
             raise QueueError(f"item {item_id} is {item.status}; {kind} needs {' or '.join(allowed)}")
+        if kind == DecisionKind.OVERRIDE and not (d.confirmed or d.note):
+            raise Invalid(
+                "mengganti keputusan perlu konfirmasi atau catatan "
+                "(an override needs a confirmation or a note: confirmed=true)"
+            )
+        if kind == DecisionKind.RESOLVE and _was_reviewer(conn, item_id, lead_id):
+            raise Forbidden(
+                f"Anda salah satu pihak dalam sengketa item {item_id}; ketua lain atau admin yang "
+                "menyelesaikannya (you reviewed this item: another lead or an admin resolves it)"
+            )
         decision_id = _insert_decision(conn, item_id, lead_id, kind, d, item.model_version, now)
         conn.execute(
             update(Item)
@@ -209,10 +245,28 @@ def _lead_decision(
                 "previous_final": item.final_decision_id,
                 "action": d.action,
                 "labels": dict(d.labels),
+                "before": before_state(item),
             },
             now,
         )
         return DecideResult(item_id=item_id, decision_id=decision_id, status=Status.DECIDED)
 
 
-__all__ = ["decide", "override", "resolve"]
+def _was_reviewer(conn: Connection, item_id: int, user_id: int) -> bool:
+    """Whether ``user_id`` made one of the (not undone) reviews on the item: one side of its dispute."""
+    mine = select(_decisions.c.id).where(
+        _decisions.c.item_id == item_id,
+        _decisions.c.reviewer_id == user_id,
+        _decisions.c.kind == DecisionKind.REVIEW,
+        _decisions.c.id.not_in(select(_undone.c.decision_id)),
+    )
+    return conn.execute(mine.limit(1)).first() is not None
+
+
+def was_reviewer(engine: Engine, item_id: int, user_id: int) -> bool:
+    """Whether the user reviewed this item (and so may not resolve its escalation)."""
+    with engine.connect() as conn:
+        return _was_reviewer(conn, item_id, user_id)
+
+
+__all__ = ["before_state", "decide", "override", "resolve", "was_reviewer"]

@@ -17,6 +17,10 @@ class Forbidden(QueueError):
     """The user's role does not allow this operation."""
 
 
+class ClaimLost(QueueError):
+    """The item is no longer held by the person deciding it (the lease ran out, or it was released)."""
+
+
 class Invalid(QueueError, ValueError):
     """The request itself is wrong: a bad filter, decision, user name or argument.
 
@@ -38,4 +42,4 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["Forbidden", "Invalid", "NotFound", "QueueError", "describe"]
+__all__ = ["ClaimLost", "Forbidden", "Invalid", "NotFound", "QueueError", "describe"]

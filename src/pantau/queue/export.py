@@ -1,4 +1,9 @@
-"""Export final decisions as labelled data in the sample-corpus format (corpus kind ``reviewed``)."""
+"""Export final decisions as labelled data in the sample-corpus format (corpus kind ``reviewed``).
+
+Only what a person decided is written: a final decision whose action disagrees with its labels (a
+"no violation" with labels ticked, a warning with none) is held back, and so are decisions recorded
+before migration 0002, when the form arrived with the model's labels pre-ticked (``labels_entered`` is
+NULL), unless ``include_legacy`` asks for those that are at least consistent."""
 
 from __future__ import annotations
 
@@ -11,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from pantau.labels import HS_DETAIL_COLUMNS, LABEL_KEYS
-from pantau.queue.models import Decision, Item, Status, User
-from pantau.queue.schemas import iso, parse_datetime
+from pantau.queue.models import Decision, Item, Status, UndoneDecision, User
+from pantau.queue.schemas import action_problem, iso, parse_datetime
 
 EXPORT_COLUMNS: tuple[str, ...] = (
     "id",
@@ -27,8 +32,15 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 
 
-def decision_rows(engine: Engine, *, since: datetime | str | None = None) -> list[dict[str, Any]]:
-    """One row per decided item (its final decision), oldest decision first.
+def decision_rows(
+    engine: Engine,
+    *,
+    since: datetime | str | None = None,
+    include_legacy: bool = False,
+    held_back: dict[str, int] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per decided item (its final decision), oldest decision first; ``held_back`` (if given)
+    gets the number of items left out per reason (``legacy``, ``inconsistent``).
 
     ``reviewers``: everyone who decided on the item, in order, ';'-joined. ``agreement``: share of the
     four labels on which the first two independent reviews agreed (empty for single-review items).
@@ -49,6 +61,9 @@ def decision_rows(engine: Engine, *, since: datetime | str | None = None) -> lis
                 Decision.hs_target,
                 Decision.hs_category,
                 Decision.hs_strength,
+                Decision.action,
+                Decision.pasal_280,
+                Decision.labels_entered,
             )
             .join(Decision, Decision.id == Item.final_decision_id)
             .where(*where)
@@ -62,12 +77,21 @@ def decision_rows(engine: Engine, *, since: datetime | str | None = None) -> lis
             for row in conn.execute(
                 select(Decision.item_id, Decision.kind, Decision.action, User.username, *final)
                 .join(User, User.id == Decision.reviewer_id)
-                .where(Decision.item_id.in_(chunk))
+                .where(
+                    Decision.item_id.in_(chunk), Decision.id.not_in(select(UndoneDecision.decision_id))
+                )
                 .order_by(Decision.item_id, Decision.id)
             ):
                 history[row.item_id].append(row)
     out = []
+    skipped = {"legacy": 0, "inconsistent": 0}
     for r in items:
+        if action_problem(r.action, {k: bool(getattr(r, k)) for k in LABEL_KEYS}, r.pasal_280 or []):
+            skipped["inconsistent"] += 1
+            continue
+        if r.labels_entered is not True and not include_legacy:
+            skipped["legacy"] += 1
+            continue
         decisions = history[r.id]
         reviewers = list(dict.fromkeys(d.username for d in decisions))
         reviews = [d for d in decisions if d.kind == "review" and d.action != "escalate"][:2]
@@ -90,6 +114,8 @@ def decision_rows(engine: Engine, *, since: datetime | str | None = None) -> lis
                 "decided_at": iso(r.decided_at),
             }
         )
+    if held_back is not None:
+        held_back.update(skipped)
     return out
 
 
@@ -99,6 +125,8 @@ def export_decisions(
     *,
     since: datetime | str | None = None,
     fmt: str | None = None,
+    include_legacy: bool = False,
+    held_back: dict[str, int] | None = None,
 ) -> int:
     """Write decided items to ``out`` as csv, jsonl or parquet (default: from the suffix); returns rows written.
 
@@ -116,7 +144,7 @@ def export_decisions(
         )
     engine = make_engine(database_url) if isinstance(database_url, str) else database_url
     try:
-        rows = decision_rows(engine, since=since)
+        rows = decision_rows(engine, since=since, include_legacy=include_legacy, held_back=held_back)
     finally:
         if isinstance(database_url, str):
             engine.dispose()

@@ -196,11 +196,27 @@ class Decision(Base):
     note: Mapped[str | None] = mapped_column(Text)
     model_version: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # True: a person set every label on a form that started blank, and the action agreed with them.
+    # NULL: recorded before migration 0002, when the page pre-ticked the model's labels and clauses, so
+    # which labels a person chose cannot be told apart from the model's guess (export leaves them out).
+    labels_entered: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (
         Index("ix_decisions_item", "item_id"),
         Index("ix_decisions_created_at", "created_at"),
     )
+
+
+class UndoneDecision(Base):
+    """A decision its author took back within the undo window (append-only, like decisions).
+
+    The decision row stays in history; reviews, agreement, precision and export skip it."""
+
+    __tablename__ = "undone_decisions"
+
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
+    undone_by: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    undone_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
 class AuditEvent(Base):

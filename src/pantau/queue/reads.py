@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 
 from pantau.labels import LABEL_KEYS
 from pantau.queue.errors import Invalid, NotFound
-from pantau.queue.models import AuditEvent, Decision, Item, Prediction, Status, User, utcnow
+from pantau.queue.models import (
+    AuditEvent,
+    Decision,
+    Item,
+    Prediction,
+    Status,
+    UndoneDecision,
+    User,
+    utcnow,
+)
 from pantau.queue.schemas import DecisionOut, ItemFilter, ItemOut, iso
 
 
@@ -83,12 +92,13 @@ def item_decisions(engine: Engine, item_id: int) -> list[DecisionOut]:
     """Every decision on an item, oldest first, with reviewer names."""
     with Session(engine) as session:
         rows = session.execute(
-            select(Decision, User.username)
+            select(Decision, User.username, UndoneDecision.decision_id)
             .join(User, User.id == Decision.reviewer_id)
+            .outerjoin(UndoneDecision, UndoneDecision.decision_id == Decision.id)
             .where(Decision.item_id == item_id)
             .order_by(Decision.id)
         ).all()
-        return [DecisionOut.from_row(d, reviewer=name) for d, name in rows]
+        return [DecisionOut.from_row(d, reviewer=name, undone=u is not None) for d, name, u in rows]
 
 
 def score_history(engine: Engine, post_id: str) -> list[dict[str, Any]]:

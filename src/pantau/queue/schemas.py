@@ -8,7 +8,7 @@ the first and 422 for the second, as it always has.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -253,7 +253,9 @@ def _note(value: Any) -> str | None:
 
 
 class DecisionIn(BaseModel):
-    """A decision: confirm or correct all four labels, pick an action, optionally clauses and a note."""
+    """A decision: all four labels as the person set them, an action that agrees with them, optionally
+    clauses and a note. ``no_violation`` carries no label and no clause; ``warn`` and ``takedown`` need
+    at least one of either; ``escalate`` may carry anything. A takedown needs ``confirmed`` or a note."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -266,6 +268,7 @@ class DecisionIn(BaseModel):
     hs_category: str | None = None
     hs_strength: str | None = None
     note: Annotated[str | None, BeforeValidator(_note)] = Field(default=None, max_length=MAX_NOTE_CHARS)
+    confirmed: bool = Field(default=False, description="the person confirmed a takedown or an override")
 
     @field_validator("pasal_280", mode="after")
     @classmethod
@@ -292,6 +295,34 @@ class DecisionIn(BaseModel):
             if getattr(self, name) is not None and not self.labels["hate_speech"]:
                 raise ValueError(f"{name} only applies when hate_speech is true")
         return self
+
+    @model_validator(mode="after")
+    def _action_agrees_with_labels(self) -> DecisionIn:
+        problem = action_problem(self.action, self.labels, self.pasal_280)
+        if problem:
+            raise ValueError(problem)
+        if self.action == Action.TAKEDOWN and not (self.confirmed or self.note):
+            raise ValueError(
+                "rekomendasi turunkan perlu konfirmasi atau catatan "
+                "(a takedown needs a confirmation or a note: confirmed=true)"
+            )
+        return self
+
+
+def action_problem(action: str, labels: Mapping[str, bool], clauses: Sequence[str]) -> str | None:
+    """Why ``action`` does not agree with the ticked labels and clauses, or None when it does."""
+    ticked = any(labels.get(k) for k in LABEL_KEYS) or bool(clauses)
+    if action == Action.NO_VIOLATION and ticked:
+        return (
+            "'tidak melanggar' tidak boleh disertai label atau pasal "
+            "(no violation cannot carry labels or Pasal 280 clauses: untick them or choose another action)"
+        )
+    if action in (Action.WARN, Action.TAKEDOWN) and not ticked:
+        return (
+            "peringatan/turunkan perlu minimal satu label atau pasal "
+            f"({action} needs at least one label or Pasal 280 clause ticked)"
+        )
+    return None
 
 
 class DecideResult(BaseModel):
@@ -359,15 +390,16 @@ class DecisionOut(BaseModel):
     note: str | None
     model_version: str
     created_at: UtcDatetime
+    labels_entered: bool | None = None  # None: recorded while the form pre-ticked the model's labels
+    undone: bool = False
 
     @classmethod
-    def from_row(cls, decision: Decision, *, reviewer: str) -> DecisionOut:
+    def from_row(cls, decision: Decision, *, reviewer: str, undone: bool = False) -> DecisionOut:
         """The view of one decision row."""
-        columns = {
-            name: getattr(decision, name) for name in cls.model_fields if name not in ("reviewer", "labels")
-        }
+        skip = ("reviewer", "labels", "undone")
+        columns = {name: getattr(decision, name) for name in cls.model_fields if name not in skip}
         labels = {k: bool(getattr(decision, k)) for k in LABEL_KEYS}
-        return cls.model_validate({**columns, "reviewer": reviewer, "labels": labels})
+        return cls.model_validate({**columns, "reviewer": reviewer, "labels": labels, "undone": undone})
 
 
 # -------------------------------------------------------------------------------------------- filters
@@ -419,6 +451,7 @@ __all__ = [
     "ItemOut",
     "ScoredPost",
     "Span",
+    "action_problem",
     "iso",
     "parse_datetime",
 ]

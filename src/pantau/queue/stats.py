@@ -13,7 +13,13 @@ from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.orm import aliased
 
 from pantau.labels import LABEL_KEYS
-from pantau.queue.models import Decision, Item, Prediction, utcnow
+from pantau.queue.models import Decision, Item, Prediction, UndoneDecision, utcnow
+
+# Decisions that count as a person's labels: entered on a blank form (not legacy) and not undone.
+PERSON_DECIDED = (
+    Decision.labels_entered.is_(True),
+    Decision.id.not_in(select(UndoneDecision.decision_id)),
+)
 
 
 def cohen_kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
@@ -44,7 +50,7 @@ def review_pairs(engine: Engine) -> dict[int, tuple[dict[str, bool], dict[str, b
     with engine.connect() as conn:
         rows = conn.execute(
             select(Decision.item_id, Decision.id, *cols)
-            .where(Decision.kind == "review", Decision.action != "escalate")
+            .where(Decision.kind == "review", Decision.action != "escalate", *PERSON_DECIDED)
             .order_by(Decision.item_id, Decision.id)
         ).all()
     first: dict[int, list[dict[str, bool]]] = defaultdict(list)
@@ -99,7 +105,7 @@ def label_precision(engine: Engine) -> list[LabelPrecision]:
         rows = conn.execute(
             select(Item.flags, *cols)
             .join(Decision, Decision.id == Item.final_decision_id)
-            .where(Item.status == "decided")
+            .where(Item.status == "decided", *PERSON_DECIDED)
         ).all()
     out = []
     for key in LABEL_KEYS:
