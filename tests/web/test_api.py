@@ -85,7 +85,10 @@ def test_lead_resolves_overrides_and_reads_stats_admin_reads_audit(app: FastAPI)
     assert (
         lia.post(f"/api/v1/items/{a['id']}/resolution", json=body, headers=lh).json()["status"] == "decided"
     )
-    assert lia.post(f"/api/v1/items/{b['id']}/override", json=body, headers=lh).status_code == 200
+    unconfirmed = lia.post(f"/api/v1/items/{b['id']}/override", json=body, headers=lh)
+    assert unconfirmed.status_code == 400 and "confirmation" in unconfirmed.json()["detail"]  # issue 15
+    confirmed = {**body, "confirmed": True}
+    assert lia.post(f"/api/v1/items/{b['id']}/override", json=confirmed, headers=lh).status_code == 200
     history = lia.get(f"/api/v1/items/{b['id']}/decisions").json()
     assert [(d["kind"], d["reviewer"]) for d in history] == [("review", "rina"), ("override", "lia")]
     stats = lia.get("/api/v1/stats").json()

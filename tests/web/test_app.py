@@ -216,6 +216,8 @@ def test_claim_decide_flow_and_independence(app: FastAPI, engine: Engine) -> Non
     detail = lia.get(f"/items/{item_id}").text
     assert "&lt;b&gt;catatan&lt;/b&gt;" in detail and 'id="resolve-form"' in detail
     resolve = {"csrf_token": lia.csrf, "label_hate_speech": "1", "action": "takedown"}
+    assert lia.post(f"/items/{item_id}/resolve", data=resolve).status_code == 400  # takedown: confirm it
+    resolve["confirmed"] = "1"
     assert lia.post(f"/items/{item_id}/resolve", data=resolve).status_code == 303
     final = queue.get_item(engine, item_id)
     assert final.status == "decided"

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from support.web import HOSTILE, PASSWORD, SECRET
 
 from pantau import queue
+from pantau.labels import LABEL_KEYS, PASAL_280
 from pantau.web.app import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
@@ -109,9 +110,13 @@ def test_claim_and_decide_with_the_keyboard(page: Any, server: str, engine: Engi
     assert "sedang ditinjau" in page.inner_text("#item-status")
     box = page.locator('input[name="label_incitement"]')
     before = box.is_checked()
+    assert before is False  # issue 15: the model flagged every label, yet nothing arrives ticked
     page.keyboard.press("4")  # toggle incitement
     assert box.is_checked() is (not before)
-    page.keyboard.press("t")  # recommend takedown → submits
+    page.keyboard.press("t")  # recommend takedown → asks for a second press first
+    assert page.locator(".confirm-msg").is_visible()
+    assert page.url == f"{server}/items/{top.id}" and queue.get_item(engine, top.id).status == "claimed"
+    page.keyboard.press("t")  # the deliberate second press submits
     page.wait_for_url(f"{server}/queue")
     assert page.locator(f'#queue-table tr[data-item="{top.id}"]').count() == 0  # left the queue
     assert "diputuskan" in page.inner_text(".flash")
@@ -155,3 +160,81 @@ def test_reviewer_cannot_open_lead_or_admin_pages(page: Any, server: str) -> Non
     page.wait_for_url(f"{server}/login")
     page.goto(f"{server}/items/1")
     assert "/login?next=" in page.url
+
+
+def _claim_top(page: Any, server: str, engine: Engine) -> int:
+    top = queue.list_items(engine)[0][0].id
+    page.keyboard.press("c")
+    page.wait_for_url(f"{server}/items/{top}")
+    return top
+
+
+def test_the_form_starts_unticked_with_the_models_view_beside_it(
+    page: Any, server: str, engine: Engine
+) -> None:
+    login(page, server, "rina")
+    item = _claim_top(page, server, engine)
+    flags = queue.get_item(engine, item).flags
+    assert all(flags.values())  # the model flagged every label…
+    boxes = page.locator('#decision-form input[type="checkbox"]')
+    assert boxes.count() == len(LABEL_KEYS) + len(PASAL_280) + 1  # labels, clauses, the confirmation
+    assert all(not boxes.nth(i).is_checked() for i in range(boxes.count()))  # …and nothing is ticked
+    views = page.locator("#decision-form .model-view")
+    assert views.count() >= 4 and "model: ditandai" in views.first.inner_text()
+    assert page.locator("#decision-form .model-view.suggested").count() >= 1  # suggested clauses shown
+    # The lease and its time left are shown.
+    assert "sisa" in page.inner_text("#lease") and page.inner_text("#lease .left") in ("14", "15")
+    # A "no violation" with a label ticked is refused by the store, with the reason, and not recorded.
+    page.keyboard.press("1")
+    with page.expect_navigation() as refused:
+        page.keyboard.press("n")
+    assert refused.value.status == 400 and "no violation cannot carry labels" in page.content()
+    assert queue.get_item(engine, item).status == "claimed" and queue.item_decisions(engine, item) == []
+    assert page.problems == [
+        "console error: Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+
+
+def test_a_held_down_key_does_not_decide(page: Any, server: str, engine: Engine) -> None:
+    login(page, server, "rina")
+    item = _claim_top(page, server, engine)
+    cdp = page.context.new_cdp_session(page)
+    for _ in range(5):  # what the keyboard sends while "n" is held: trusted keydowns with repeat set
+        cdp.send(
+            "Input.dispatchKeyEvent",
+            {
+                "type": "keyDown",
+                "key": "n",
+                "code": "KeyN",
+                "text": "n",
+                "windowsVirtualKeyCode": 78,
+                "autoRepeat": True,
+            },
+        )
+    page.wait_for_timeout(300)
+    assert page.url == f"{server}/items/{item}"
+    assert queue.get_item(engine, item).status == "claimed" and queue.item_decisions(engine, item) == []
+    page.keyboard.press("n")  # one real press decides
+    page.wait_for_url(f"{server}/queue")
+    assert [d.action for d in queue.item_decisions(engine, item)] == ["no_violation"]
+    assert page.problems == []
+
+
+def test_undo_my_last_decision(page: Any, server: str, engine: Engine) -> None:
+    login(page, server, "rina")
+    item = _claim_top(page, server, engine)
+    page.keyboard.press("n")  # a slip
+    page.wait_for_url(f"{server}/queue")
+    assert page.locator("#undo-form").is_visible()
+    page.keyboard.press("u")
+    page.wait_for_url(f"{server}/items/{item}")
+    assert "dibatalkan" in page.inner_text(".flash")
+    assert queue.get_item(engine, item).status == "claimed"  # mine again, to decide properly
+    page.keyboard.press("3")
+    page.keyboard.press("w")
+    page.wait_for_url(f"{server}/queue")
+    decisions = queue.item_decisions(engine, item)
+    assert [(d.action, d.undone) for d in decisions] == [("no_violation", True), ("warn", False)]
+    events = [e["event"] for e in queue.audit_log(engine, item_id=item)]
+    assert events[:3] == ["decide", "undo", "decide"]
+    assert page.problems == []

@@ -62,15 +62,14 @@ def test_score_enqueue_decide_export_prepare(tmp_path: Path, repo_root: Path, pa
             for item in items:
                 listed.append(item["post_id"])
                 hate = "kadrun" in item["text"] or "bodoh" in item["text"]
+                divisive = "kadrun" in item["text"] or "kampret" in item["text"]
                 body = {
-                    "labels": {
-                        **dict.fromkeys(LABEL_KEYS, False),
-                        "hate_speech": hate,
-                        "divisive_label": "kadrun" in item["text"] or "kampret" in item["text"],
-                    },
-                    "action": "takedown" if hate else "no_violation",
+                    "labels": {**dict.fromkeys(LABEL_KEYS, False), "hate_speech": hate, "divisive_label": divisive},
+                    # the action agrees with the labels (issue 15): a label alone is at least a warning
+                    "action": "takedown" if hate else "warn" if divisive else "no_violation",
                     "pasal_280": ["280_1_c"] if hate else [],
                     "hs_target": "group" if hate else None,
+                    "confirmed": hate,  # a takedown needs a confirmation (issue 15)
                 }
                 reply = client.post(f"/api/v1/items/{item['id']}/decision", json=body, headers=headers)
                 assert reply.status_code == 200, reply.text

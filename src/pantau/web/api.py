@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from pantau.queue import claims
 from pantau.queue import decisions as deciding
 from pantau.queue import stats as queue_stats
+from pantau.queue.errors import QueueError
 from pantau.queue.models import Status
 from pantau.queue.reads import Sort, audit_log, get_item, item_decisions, list_items, status_counts
 from pantau.queue.schemas import (
@@ -26,6 +27,7 @@ from pantau.queue.schemas import (
     iso,
     parse_datetime,
 )
+from pantau.queue.undo import undo_last
 from pantau.queue.users import UserView
 from pantau.web import auth
 from pantau.web.deps import api_csrf, api_role, api_user, config_of, engine_of
@@ -189,6 +191,25 @@ def resolve(request: Request, user: Lead, item_id: int, body: DecisionIn) -> Dec
 def override(request: Request, user: Lead, item_id: int, body: DecisionIn) -> DecideResult:
     """Lead: replace the final decision of a decided item (history is kept)."""
     return deciding.override(engine_of(request), user.id, item_id, body)
+
+
+@router.post("/items/{item_id}/undo", response_model=DecideResult, dependencies=Write)
+def undo(request: Request, user: Reviewer, item_id: int) -> DecideResult:
+    """Take back your last decision on an item while nobody else has acted on it (and within the undo
+    window); a review returns the item to you, claimed, to decide again."""
+    cfg = config_of(request)
+    return undo_last(
+        engine_of(request), user.id, item_id, within_seconds=cfg.undo_seconds, lease_minutes=cfg.lease_minutes
+    )
+
+
+@router.post("/items/{item_id}/lease", response_model=ItemOut, dependencies=Write)
+def renew_lease(request: Request, user: Reviewer, item_id: int) -> ItemOut:
+    """Renew your claim on an item you are working on (409 once it is no longer yours)."""
+    cfg = config_of(request)
+    if claims.extend_claim(engine_of(request), user.id, item_id, lease_minutes=cfg.lease_minutes) is None:
+        raise QueueError(f"item {item_id} is not claimed by you (or its lease has run out): claim it again")
+    return get_item(engine_of(request), item_id, aging_per_hour=cfg.aging_per_hour)
 
 
 @router.get("/stats")

@@ -18,7 +18,8 @@ class WebConfig:
 
     lease_minutes: float = 15
     aging_per_hour: float = 0.01
-    claim_batch: int = 5
+    claim_batch: int = 1  # `c` claims the next item (each item's lease then runs on its own)
+    undo_seconds: float = 300.0  # how long "undo my last decision" is offered (until someone else acts)
     secure_cookies: bool = False
     session_hours: float = 12.0
     page_size: int = 50

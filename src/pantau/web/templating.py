@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from pantau.labels import (
     PASAL_280,
 )
 from pantau.queue.models import Action, Role, Status
+from pantau.queue.schemas import iso
 from pantau.queue.users import UserView
 from pantau.web import render
 from pantau.web.security import csrf_token
@@ -64,6 +66,7 @@ def make_templates() -> Jinja2Templates:
         safe_link=render.safe_link,
         score_bar=render.score_bar,
     )
+    env.filters["iso"] = lambda v: iso(v) or ""
     env.filters["dt"] = lambda v: "" if v is None else v.strftime("%Y-%m-%d %H:%M")
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v:.0%}"
     env.filters["num"] = lambda v, d=3: "n/a" if v is None else f"{v:.{d}f}"
@@ -79,9 +82,26 @@ def page(
     return templates.TemplateResponse(
         request,
         name,
-        {"user": user, "csrf": csrf_token(request.session), "flash": flash, **context},
+        {"user": user, "csrf": csrf_token(request.session), "flash": flash, "undo": undo_offer(request), **context},
         status_code=status_code,
     )
+
+
+def offer_undo(request: Request, item_id: int, seconds: float) -> None:
+    """Offer "undo my last decision" on the next pages for ``seconds`` (the store decides whether it
+    still may: nobody else has acted on the item since)."""
+    request.session["undo"] = {"item": item_id, "until": int(time.time() + seconds)}
+
+
+def undo_offer(request: Request) -> dict[str, int] | None:
+    """The pending undo offer, or None once it has run out."""
+    offer = request.session.get("undo") if "session" in request.scope else None
+    if not isinstance(offer, dict) or not isinstance(offer.get("until"), int):
+        return None
+    if offer["until"] < time.time():
+        request.session.pop("undo", None)
+        return None
+    return offer
 
 
 def back(url: str, message: str | None = None, request: Request | None = None) -> RedirectResponse:
