@@ -193,12 +193,16 @@ class QueueSettings:
     double_review_risk: float = 0.85
     lease_minutes: int = 15
     aging_per_hour: float = 0.01
+    claim_batch: int = 1  # items one "claim" (c) takes for a reviewer
+    undo_seconds: int = 300  # how long "undo my last decision" stays open (if nobody else acted on the item)
 
     def __post_init__(self) -> None:
         _within("queue.risk_threshold", self.risk_threshold, 0.0, 1.0)
         _within("queue.double_review_risk", self.double_review_risk, 0.0, 1.0)
         _within("queue.lease_minutes", self.lease_minutes, 1)
         _within("queue.aging_per_hour", self.aging_per_hour, 0.0)
+        _within("queue.claim_batch", self.claim_batch, 1, 50)
+        _within("queue.undo_seconds", self.undo_seconds, 0)
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,8 @@ def serve(
         aging_per_hour=settings.queue.aging_per_hour,
         secure_cookies=settings.serve.secure_cookies,
         session_hours=settings.serve.session_hours,
-        # Not yet in params.yaml (queue.claim_batch, queue.undo_seconds): the WebConfig defaults until then.
-        claim_batch=getattr(settings.queue, "claim_batch", WebConfig.claim_batch),
-        undo_seconds=getattr(settings.queue, "undo_seconds", WebConfig.undo_seconds),
+        claim_batch=settings.queue.claim_batch,
+        undo_seconds=settings.queue.undo_seconds,
     )
     app = create_app(engine, secret_key=secret, config=config)
     uvicorn.run(app, host=host or settings.serve.host, port=port or settings.serve.port, proxy_headers=False)
