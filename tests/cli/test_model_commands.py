@@ -77,7 +77,8 @@ def test_train_evaluate_promote_baseline(workspace: Path, monkeypatch: pytest.Mo
 def test_train_transformer_through_cli(workspace: Path, tiny_base_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(workspace)
     res = CliRunner().invoke(app, [
-        "--set", f"model.base={tiny_base_dir}", "--set", "train.epochs=1", "--set", "train.batch_size=16",
+        "--set", "train.kind=transformer", "--set", f"model.base={tiny_base_dir}", "--set", "train.epochs=1",
+        "--set", "train.batch_size=16",
         "--set", "train.learning_rate=0.001", "--set", "train.threads=1", "train", "--no-track",
     ])
     assert res.exit_code == 0, res.output
