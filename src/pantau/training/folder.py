@@ -59,9 +59,25 @@ def calibrate_folder(
     return final
 
 
+# What the default sources are (params.yaml names); a source not listed here is described by its name only.
+KNOWN_SOURCES = {
+    "sample": "posts written by the project team for pantau (data/sample; synthetic, 2019–2024 register)",
+    "ibrohim2019": "Ibrohim & Budi 2019 Indonesian tweets, 2018–19 (hate_speech, abusive only)",
+    "ann-ibrohim": "our annotations of Ibrohim 2019 tweets with divisive vocabulary (data/annotations)",
+    "ann-emot": "our annotations of IndoNLU EmoT tweets (data/annotations)",
+    "reviewed": "reviewers' decisions exported from the queue",
+}
+
+
 def write_model_card(folder: Path, meta: ModelMeta, *, params: dict[str, object], sources: Sequence[str],
-                     train_rows: int) -> Path:
-    """A short README.md: what the model is, what it was trained on, its thresholds and known limits."""
+                     train_rows: int, data: dict[str, pd.DataFrame] | None = None,
+                     test: dict[str, Any] | None = None, trained_at: str | None = None) -> Path:
+    """README.md: what the model is, the data it was really trained on, its figures and known limits.
+
+    ``data`` (split name → frame, at least ``train``) gives rows per source and split; ``test`` is the
+    ``metrics.json``-shaped evaluation on the held-out test split. Trainers write a first card with what
+    they know; :func:`pantau.training.run.run_training` rewrites it with both.
+    """
     lines = [
         f"# {meta.name} ({meta.kind})",
         "",
@@ -78,31 +94,66 @@ def write_model_card(folder: Path, meta: ModelMeta, *, params: dict[str, object]
         lines.append(
             f"| `{key}` | {meaning} | {meta.thresholds[key]:.3f} | {float(meta.temperatures.get(key, 1.0)):.3f} |"
         )
+    lines += ["", "## Data it was trained on", ""]
+    names = sorted(set(sources) | (set(data["train"]["source"].astype(str)) if data else set()))
+    if data:
+        splits = [s for s in ("train", "val", "test") if s in data]
+        lines += ["| source | what | " + " | ".join(f"{s} rows" for s in splits) + " |",
+                  "|---|---|" + "---|" * len(splits)]
+        for name in names:
+            counts = [int((data[s]["source"].astype(str) == name).sum()) for s in splits]
+            lines.append(f"| `{name}` | {KNOWN_SOURCES.get(name, 'as configured in data.sources')} | "
+                         + " | ".join(f"{c:,}" for c in counts) + " |")
+        lines.append("| all | | " + " | ".join(f"{len(data[s]):,}" for s in splits) + " |")
+    else:
+        lines.append(f"- {train_rows:,} training rows from {', '.join(f'`{n}`' for n in names)}")
     lines += [
         "",
-        "## Training",
+        f"- trained: {trained_at}" if trained_at else "- trained: see the MLflow run",
         f"- base model: `{meta.base_model}`" if meta.base_model else "- base model: none (bag of words)",
         (f"- preprocessing: `{meta.preprocessing}`; scored in windows of {meta.max_length} tokens overlapping by "
          f"{meta.window_stride} (max over windows; thresholds tuned at this windowing)"),
-        f"- training rows: {train_rows} from sources {', '.join(sorted(sources))}",
         f"- data fingerprint: `{meta.data_fingerprint}`",
         "- parameters: `" + json.dumps(params, sort_keys=True, default=str) + "`",
         "",
+    ]
+    if test:
+        lines += [f"## Test figures (held-out test split, {test.get('rows', '?')} posts)", "",
+                  "| label | precision | recall | F1 | ROC-AUC |", "|---|---|---|---|---|"]
+
+        def fmt(v: Any) -> str:
+            return "—" if v is None else f"{float(v):.3f}"
+
+        for key, m in test["labels"].items():
+            lines.append(f"| `{key}` | {fmt(m.get('precision'))} | {fmt(m.get('recall'))} | {fmt(m.get('f1'))} | "
+                         f"{fmt(m.get('roc_auc'))} |")
+        lines += [f"| macro | | | {fmt(test.get('macro_f1'))} | |", ""]
+    lines += [
         "## Validation metrics",
         "```json",
         json.dumps(meta.metrics, indent=2, sort_keys=True, default=str),
         "```",
         "",
         "## Limits",
-        ("- Trained on public Indonesian Twitter corpora and our own sample; posts from other platforms, years "
-        "and topics score less reliably. Words such as *cebong* or *kampret* are not offences by themselves: "
-        "mentions, news and literal animals should not be flagged, and errors there need review."),
+        *_limits(names),
         "- Labels a source does not annotate were masked in training, not treated as negative.",
         "",
     ]
     path = folder / CARD_FILE
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+def _limits(sources: Sequence[str]) -> list[str]:
+    real = [s for s in sources if s != "sample"]
+    words = ("Words such as *cebong* or *kampret* are not offences by themselves: mentions, news and literal "
+             "animals should not be flagged, and errors there need review.")
+    if not real:
+        return [("- Trained only on our written sample: no real posts. Its test figures are on the same kind of "
+                 "synthetic posts and overstate quality on real ones; train with real corpora (README, \"Which "
+                 "model to use\") before relying on it. " + words)]
+    return [(f"- Trained on {', '.join(f'`{s}`' for s in real)}" + (" and our written sample" if "sample" in sources
+             else "") + "; posts from other platforms, years and topics score less reliably. " + words)]
 
 
 def split_metrics(probs: np.ndarray, y: np.ndarray, labels: Sequence[str], thresholds: dict[str, float]) -> dict:

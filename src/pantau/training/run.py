@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import yaml
 
 from pantau.config import Settings
 from pantau.training.data import load_splits, preprocessing_id, subsample
-from pantau.training.folder import TrainResult
+from pantau.training.folder import TrainResult, write_model_card
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,30 @@ def _train_kind(settings: Settings, train: Any, val: Any, out: Path) -> TrainRes
     return transformer(out)
 
 
+def default_run_name(settings: Settings, train: Any, when: datetime) -> str:
+    """``recipe · data · time`` for the MLflow run, e.g. ``baseline · sample+ibrohim2019 14,143 rows · 2026-…``.
+
+    The recipe is the kind plus the base model's short name (transformer/ensemble); the time is UTC to the
+    second; inside ``dvc exp run`` the experiment's name is added, so runs and experiments match up.
+    """
+    kind = settings.train.kind
+    recipe = kind if kind == "baseline" else f"{kind}-{Path(settings.model.base.rstrip('/')).name}"
+    sources = "+".join(sorted(train["source"].astype(str).unique()))
+    name = f"{recipe} · {sources} {len(train):,} rows · {when:%Y-%m-%d %H:%M:%S}Z"
+    experiment = os.environ.get("DVC_EXP_NAME")
+    return f"{name} · exp {experiment}" if experiment else name
+
+
+def _rewrite_card(folder: Path, result: TrainResult, data: dict[str, Any], test: dict[str, Any] | None,
+                  when: datetime) -> None:
+    """The model card again, now with rows per source and split, the test figures and the training time."""
+    from pantau.model.meta import load_meta
+
+    meta = load_meta(folder)
+    write_model_card(folder, meta, params=result.params, sources=sorted(data["train"]["source"].astype(str).unique()),
+                     train_rows=len(data["train"]), data=data, test=test, trained_at=f"{when:%Y-%m-%d %H:%M} UTC")
+
+
 def run_training(settings: Settings, *, track: bool = True, run_name: str | None = None,
                  out_dir: str | Path | None = None) -> TrainingRun:
     """Train the kind in ``settings.train.kind`` on the prepared splits, report on validation, log to MLflow."""
@@ -121,16 +147,26 @@ def run_training(settings: Settings, *, track: bool = True, run_name: str | None
         raise
     result = dataclasses.replace(result, folder=target)
 
+    trained_at = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="pantau-val-") as report_dir:
         report = Path(report_dir)
         evaluation = evaluate_model(target, val, report / "val", batch_size=train_s.eval_batch_size)
         (report / "val" / "predictions.parquet").unlink(missing_ok=True)  # raw texts stay out of the store
         plot_history(result.history, report / "val" / "training.png")
+        test_metrics = None
+        if "test" in splits and len(splits["test"]):
+            # Reported in the model card, never used to choose anything.
+            test_eval = evaluate_model(target, splits["test"], report / "test", batch_size=train_s.eval_batch_size)
+            test_metrics = {**test_eval.metrics, "rows": len(splits["test"])}
+        data = {"train": train, "val": val, **({"test": splits["test"]} if test_metrics else {})}
+        _rewrite_card(target, result, data, test_metrics, trained_at)
         run_id = version = None
         if track:
             from pantau.model.registry import log_training, tracking_uri_for
 
             metrics: dict[str, float] = dict(result.timings)
+            if test_metrics and test_metrics["macro_f1"] is not None:
+                metrics["test_macro_f1"] = test_metrics["macro_f1"]
             if evaluation.metrics["macro_f1"] is not None:
                 metrics["val_macro_f1"] = evaluation.metrics["macro_f1"]
             for label, values in evaluation.metrics["labels"].items():
@@ -149,7 +185,7 @@ def run_training(settings: Settings, *, track: bool = True, run_name: str | None
             registered = log_training(
                 target, params=params, history=result.history, metrics=metrics, artifacts=artifacts,
                 tracking_uri=tracking_uri_for(train_s.tracking_uri, settings.root), experiment=train_s.experiment,
-                name=train_s.registered_model, run_name=run_name,
+                name=train_s.registered_model, run_name=run_name or default_run_name(settings, train, trained_at),
             )
             run_id, version = registered.run_id, registered.version
     from pantau.model.meta import load_meta
