@@ -30,15 +30,16 @@ def _settings(ctx: typer.Context, experiment: Path | None):
 
 def _metrics_table(title: str, metrics: dict) -> Table:
     table = Table(title=title)
-    for col in ("label", "precision", "recall", "F1", "PR-AUC", "ECE", "threshold"):
+    for col in ("label", "precision", "recall", "F1", "PR-AUC", "ROC-AUC", "ECE", "threshold"):
         table.add_column(col, justify="right" if col != "label" else "left")
 
     def fmt(v: float | None) -> str:
         return "—" if v is None else f"{v:.3f}"
 
     for label, m in metrics["labels"].items():
-        table.add_row(label, *(fmt(m[k]) for k in ("precision", "recall", "f1", "pr_auc", "ece", "threshold")))
-    table.add_row("macro", "", "", fmt(metrics["macro_f1"]), "", "", "")
+        table.add_row(label, *(fmt(m.get(k)) for k in ("precision", "recall", "f1", "pr_auc", "roc_auc", "ece",
+                                                           "threshold")))
+    table.add_row("macro", "", "", fmt(metrics["macro_f1"]), "", "", "", "")
     return table
 
 
@@ -91,8 +92,12 @@ def register(app: typer.Typer) -> None:
         data: Annotated[Path | None, typer.Option(help="A labelled parquet file instead of a split.")] = None,
         out: Annotated[Path | None, typer.Option("--out", "-o", help="Report folder (default: evaluate.out_dir).")] = None,
         track: Annotated[bool, typer.Option(help="Add the metrics to the model's MLflow run.")] = True,
+        summary: Annotated[
+            Path | None,
+            typer.Option(help="Also write the compact, stable-keyed figures DVC compares (e.g. metrics/test.json)."),
+        ] = None,
     ) -> None:
-        """Per-label precision/recall/F1/PR-AUC/ECE, slices and plots for a model on a labelled split."""
+        """Per-label precision/recall/F1/PR-AUC/ROC-AUC/ECE, slices and plots for a model on a labelled split."""
         import pandas as pd
 
         from pantau.model.meta import ModelFolderError
@@ -113,6 +118,8 @@ def register(app: typer.Typer) -> None:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
         console.print(_metrics_table(f"{name}: {source}", result.metrics))
+        if summary is not None:
+            write_summary(summary, result.metrics, rows=len(pd.read_parquet(path, columns=["id"])))
         ml = result.slices.get("mention_literal") or {}
         if ml.get("n"):
             console.print(f"mentions/literal uses flagged as divisive_label: {ml['divisive_label_flag_rate']:.1%} "
@@ -132,20 +139,118 @@ def register(app: typer.Typer) -> None:
     def promote(
         ctx: typer.Context,
         version: Annotated[int | None, typer.Option(help="Version to promote (default: the @challenger).")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Promote even when it scores worse than @champion.")] = False,
+        split: Annotated[str | None, typer.Option(help="Split both are compared on (default: evaluate.split).")] = None,
     ) -> None:
-        """Point the registered model's @champion alias at a version (scoring loads @champion)."""
-        from pantau.model.registry import RegistryError, aliases, tracking_uri_for
+        """Make a version @champion (scoring loads @champion) if it is at least as good as the current one.
+
+        Both models score the same prepared split; a challenger with a lower macro-F1 is refused (exit 1,
+        nothing changes) with the comparison table, unless --force.
+        """
+        from pantau.model.registry import (
+            CHAMPION,
+            RegistryError,
+            aliases,
+            challenger_version,
+            tracking_uri_for,
+        )
         from pantau.model.registry import promote as do_promote
 
         settings = settings_from_ctx(ctx)
         uri = tracking_uri_for(settings.train.tracking_uri, settings.root)
+        name = settings.train.registered_model
         try:
-            promoted = do_promote(version=version, name=settings.train.registered_model, tracking_uri=uri)
+            candidate = str(version) if version is not None else challenger_version(name=name, tracking_uri=uri)
+            champion = aliases(name=name, tracking_uri=uri).get(CHAMPION)
+            if champion is not None and champion != candidate:
+                verdict = _compare(settings, name, uri, champion, candidate, split or settings.evaluate.split)
+                if verdict is not None and not force:
+                    console.print(f"[red]refused:[/red] {verdict}; {name}@champion stays v{champion} "
+                                  "(`pantau promote --force` promotes it anyway)")
+                    raise typer.Exit(1)
+            promoted = do_promote(version=candidate, name=name, tracking_uri=uri)
         except RegistryError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(1) from None
-        current = aliases(name=settings.train.registered_model, tracking_uri=uri)
-        console.print(f"{settings.train.registered_model} v{promoted} is @champion; aliases: {current}")
+        current = aliases(name=name, tracking_uri=uri)
+        console.print(f"{name} v{promoted} is @champion; aliases: {current}")
+
+
+def _compare(settings, name: str, uri: str, champion: str, challenger: str, split: str) -> str | None:
+    """Score both versions on the same split, print the table; the reason to refuse, or None."""
+    import pandas as pd
+
+    from pantau.model.registry import resolve_model_uri
+
+    path = settings.path(settings.data.processed_dir) / f"{split}.parquet"
+    if not path.exists():
+        return f"cannot compare with v{champion}: {path} not found (run `pantau prepare`)"
+    frame = pd.read_parquet(path)
+    figures = {}
+    for v in (champion, challenger):
+        folder = resolve_model_uri(f"models:/{name}/{v}", tracking_uri=uri)
+        figures[v] = split_metrics(folder, frame, batch_size=settings.evaluate.batch_size)
+    table = Table(title=f"{split} split ({len(frame)} posts): @champion v{champion} vs challenger v{challenger}")
+    for col in ("label", f"F1 v{champion}", f"F1 v{challenger}", "ΔF1", f"ROC-AUC v{champion}",
+                f"ROC-AUC v{challenger}"):
+        table.add_column(col, justify="left" if col == "label" else "right")
+
+    def fmt(v: float | None, signed: bool = False) -> str:
+        return "—" if v is None else (f"{v:+.3f}" if signed else f"{v:.3f}")
+
+    old, new = figures[champion], figures[challenger]
+    for label in old["labels"]:
+        a, b = old["labels"][label], new["labels"].get(label, {})
+        delta = None if a.get("f1") is None or b.get("f1") is None else b["f1"] - a["f1"]
+        table.add_row(label, fmt(a.get("f1")), fmt(b.get("f1")), fmt(delta, True), fmt(a.get("roc_auc")),
+                      fmt(b.get("roc_auc")))
+    macro_delta = None if old["macro_f1"] is None or new["macro_f1"] is None else new["macro_f1"] - old["macro_f1"]
+    table.add_row("macro", fmt(old["macro_f1"]), fmt(new["macro_f1"]), fmt(macro_delta, True), "", "")
+    console.print(table)
+    if new["macro_f1"] is None:
+        return f"v{challenger} has no macro-F1 on the {split} split"
+    if macro_delta is not None and macro_delta < 0:
+        return f"v{challenger} scores worse than @champion v{champion} (macro-F1 {new['macro_f1']:.3f} < " \
+               f"{old['macro_f1']:.3f} on the same {split} split)"
+    return None
+
+
+def split_metrics(folder, frame, *, batch_size: int = 64) -> dict:
+    """``metrics.json``-shaped figures for a model folder on a labelled frame (nothing written)."""
+    from pantau.model.classifier import Classifier
+    from pantau.model.meta import load_meta
+    from pantau.training.data import label_matrix, validate_frame
+    from pantau.training.evaluate import evaluate_predictions
+
+    meta = load_meta(folder)
+    frame = validate_frame(frame, meta.labels, name="evaluation split")
+    probs = Classifier.load(folder, batch_size=batch_size).predict_proba(frame["text"].tolist())
+    return evaluate_predictions(probs, label_matrix(frame, meta.labels), meta.labels, meta.thresholds)
+
+
+SUMMARY_KEYS = ("f1", "roc_auc", "precision", "recall")
+
+
+def write_summary(path: Path, metrics: dict, *, rows: int) -> Path:
+    """The figures DVC compares across experiments: small, flat per label, the same keys every time.
+
+    ``{"rows": N, "macro_f1": x, "<label>": {"f1", "roc_auc", "precision", "recall"}}`` rounded to 4
+    places; null where a label has no annotated positives in the split.
+    """
+    import json
+
+    from pantau.labels import LABEL_KEYS
+
+    def r(v: float | None) -> float | None:
+        return None if v is None else round(float(v), 4)
+
+    out: dict = {"rows": rows, "macro_f1": r(metrics.get("macro_f1"))}
+    for label in LABEL_KEYS:
+        m = metrics["labels"].get(label, {})
+        out[label] = {k: r(m.get(k)) for k in SUMMARY_KEYS}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def settings_from_ctx(ctx: typer.Context):

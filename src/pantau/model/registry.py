@@ -2,7 +2,8 @@
 
 * :func:`log_training` records params, per-epoch metrics, final metrics, the data report, plots and the
   model folder (artifact ``model/``), registers a new version and points the ``challenger`` alias at it.
-* :func:`promote` points ``champion`` at a version (by default the current challenger).
+* :func:`promote` points ``champion`` at a version (by default the current challenger); ``pantau promote``
+  first compares it with the current champion on the same split and refuses a worse one.
 * :func:`resolve_model_uri` turns ``models:/pantau-classifier@champion`` (or ``models:/NAME/VERSION``) into
   a local model folder for the Classifier.
 
@@ -215,6 +216,17 @@ def promote(
     client.set_registered_model_alias(name, alias, str(version))
     log.info("%s@%s → version %s", name, alias, version)
     return str(version)
+
+
+def challenger_version(*, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None,
+                       alias: str = CHALLENGER) -> str:
+    """The version ``@challenger`` points at (the latest training run); RegistryError when there is none."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return str(_client(tracking_uri).get_model_version_by_alias(name, alias).version)
+    except MlflowException as exc:
+        raise RegistryError(f"{name} has no alias @{alias}; train a model with `pantau train` first") from exc
 
 
 def aliases(*, name: str = DEFAULT_MODEL_NAME, tracking_uri: str | None = None) -> dict[str, str]:
