@@ -62,6 +62,7 @@ def register(app: typer.Typer) -> None:
 
         settings = settings_from(ctx)
         s = settings.score
+        queue = _production_queue(queue, quiet=quiet)
         chosen_engine = engine or s.engine
         if chosen_engine not in ("local", "ray"):
             raise typer.BadParameter(f"expected local or ray, got {chosen_engine!r}", param_hint="--engine")
@@ -111,6 +112,23 @@ def register(app: typer.Typer) -> None:
         )
         if code:
             raise typer.Exit(code)
+
+
+def _production_queue(queue: str | None, *, quiet: bool) -> str | None:
+    """``--queue`` unless this runs inside ``dvc exp run``: experiments never write into the review queue.
+
+    DVC gives every stage of an experiment ``DVC_EXP_NAME``; ``dvc repro`` (the production pipeline and
+    ``make demo``) does not, so there the score stage enqueues as ``dvc.yaml`` says.
+    """
+    import os
+
+    experiment = os.environ.get("DVC_EXP_NAME")
+    if queue and experiment:
+        if not quiet:
+            typer.echo(f"experiment {experiment}: not enqueueing (experiments never write into the review "
+                       "queue; `dvc repro` and `pantau score --queue` do)", err=True)
+        return None
+    return queue
 
 
 def run_score(
