@@ -56,7 +56,7 @@ def test_bad_rows_go_to_rejects_with_reasons(tmp_path: Path) -> None:
     rows = _rejects(rejects_path)
     reasons = {int(r["row"]): r["reason"] for r in rows}
     assert reasons[2] == "empty text"
-    assert reasons[3].startswith("duplicate id: 1 (first seen at row 1)")
+    assert reasons[3].startswith("duplicate id: 1 (seen earlier in this run)")
     assert reasons[4].startswith("text too long: 26 characters > limit 20")
     assert reasons[5] == "malformed row: expected 2 fields, got 4"
     assert reasons[6] == "empty id"
@@ -66,13 +66,13 @@ def test_bad_rows_go_to_rejects_with_reasons(tmp_path: Path) -> None:
     assert raw_of_malformed == "4,a,b,c"  # nothing is lost: the raw content is kept
 
 
-def test_latin1_file_falls_back_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_latin1_is_read_only_when_configured_and_otherwise_rejects_only_its_rows(tmp_path: Path) -> None:
     src = tmp_path / "latin.csv"
     src.write_bytes("id,text\n1,caf\xe9 enak\n2,biasa\n".encode("latin-1"))
-    frame, summary = read_all(src)
-    assert summary.encoding == "latin-1"
-    assert frame["text"].tolist() == ["café enak", "biasa"]
-    assert "reading it as latin-1" in caplog.text
+    frame, summary = read_all(src, encoding="latin-1")
+    assert summary.encoding == "latin-1" and frame["text"].tolist() == ["café enak", "biasa"]
+    frame, summary = read_all(src)  # never a whole file by a sniff: only the latin-1 row is rejected
+    assert frame["text"].tolist() == ["biasa"] and summary.reasons["unreadable encoding"] == 1
 
 
 def test_invalid_utf8_late_in_file_rejects_only_that_row(tmp_path: Path) -> None:

@@ -1,109 +1,46 @@
-"""Streaming readers and writers for posts: CSV, TSV, JSONL and Parquet, validated row by row.
+"""Streaming readers for posts: CSV, TSV, JSONL and Parquet, validated row by row.
 
 Files are read in chunks of ``chunk_rows`` rows, so a 10 GB file never sits in memory. Every input row
 ends up either in a yielded chunk or in the rejects file with its row number and reason — nothing is
-silently dropped. Encoding: UTF-8 first; when the start of a file is not valid UTF-8 the whole file is
-read as latin-1 (with a warning); undecodable bytes later in a UTF-8 file reject only their row.
+silently dropped. Decoding is per row: UTF-8 (or the configured ``encoding``; a UTF-8/UTF-16 BOM or
+BOM-less UTF-16 is detected), and a row whose bytes do not decode is rejected on its own — a file is
+never switched to another encoding by a sniff. A damaged gzip (truncated, bad CRC) keeps its readable
+rows; the rest is one reject naming the file and the row it broke after. Text must be a string (Parquet
+bytes are decoded as UTF-8); lists, objects, numbers and booleans are rejected, not scored as reprs.
+Ids are unique per reader, or across a whole run when the caller passes one :class:`IdIndex`.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import json
 import logging
 import os
 import sys
-from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
 
+from pantau.io.decoding import STREAM_ERRORS, detect_encoding, open_binary, stream_error_reason
+from pantau.io.ids import IdIndex
+from pantau.io.rejects import ReadSummary, RejectsWriter
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
-_SNIFF_BYTES = 4 * 1024 * 1024
-REJECT_COLUMNS = ("source", "row", "reason", "raw")
+_LOOKAHEAD = 100  # JSONL objects whose keys decide the columns (not the first object alone)
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+Record = tuple[int, dict[str, Any] | None, str]
 
 
 class InputError(ValueError):
     """The input cannot be read at all (missing file, unknown format, missing columns)."""
-
-
-@dataclass
-class ReadSummary:
-    """What a reader saw: rows read, kept and rejected (by reason)."""
-
-    path: str
-    format: str
-    encoding: str = "utf-8"
-    read: int = 0
-    kept: int = 0
-    rejected: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-friendly copy for reports and manifests."""
-        return {
-            "path": self.path,
-            "format": self.format,
-            "encoding": self.encoding,
-            "read": self.read,
-            "kept": self.kept,
-            "rejected": self.rejected,
-            "reasons": dict(self.reasons),
-        }
-
-    def __str__(self) -> str:
-        reasons = ", ".join(f"{n} {r}" for r, n in self.reasons.most_common()) or "none"
-        return f"{self.path}: read {self.read}, kept {self.kept}, rejected {self.rejected} ({reasons})"
-
-
-class RejectsWriter:
-    """Appends rejected rows (source, row number, reason, raw content) to a CSV file, opened lazily."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.count = 0
-        self._fh: IO[str] | None = None
-        self._writer: Any = None
-
-    def write(self, source: str, row: int, reason: str, raw: str) -> None:
-        """Record one rejected row."""
-        if self._fh is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            new = not self.path.exists() or self.path.stat().st_size == 0
-            # Kept open across write() calls; closed by close() / the context manager.
-            self._fh = open(self.path, "a", encoding="utf-8", errors="backslashreplace", newline="")  # noqa: SIM115
-            self._writer = csv.writer(self._fh)
-            if new:
-                self._writer.writerow(REJECT_COLUMNS)
-        self._writer.writerow((source, row, reason, raw))
-        self.count += 1
-
-    def flush(self) -> None:
-        """Push buffered rejects to disk (before a checkpoint)."""
-        if self._fh is not None:
-            self._fh.flush()
-
-    def close(self) -> None:
-        """Close the file if one was opened."""
-        if self._fh is not None:
-            self._fh.close()
-            self._fh = None
-
-    def __enter__(self) -> RejectsWriter:  # noqa: PYI034
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def detect_format(path: str | os.PathLike[str]) -> str:
@@ -113,7 +50,9 @@ def detect_format(path: str | os.PathLike[str]) -> str:
                         (".json", "jsonl"), (".parquet", "parquet"), (".pq", "parquet")):
         if name.endswith(suffix):
             return fmt
-    raise InputError(f"cannot tell the format of {path}: use a .csv, .tsv, .jsonl or .parquet file, or pass format=")
+    raise InputError(
+        f"cannot tell the format of {path}: use a .csv, .tsv, .jsonl or .parquet file (optionally .gz)"
+    )
 
 
 def stable_id(text: str) -> str:
@@ -126,31 +65,27 @@ def text_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-def _open_binary(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+def shorten(items: Sequence[Any], *, limit: int = 300) -> str:
+    """``items`` joined for a message, cut at ``limit`` characters (a 50 MB header is not echoed)."""
+    text = ", ".join(map(str, items))
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(items)} columns)"
 
 
-def sniff_encoding(path: str | os.PathLike[str], preferred: str = "utf-8") -> str:
-    """``preferred`` if the first 4 MiB decode with it, else ``latin-1``."""
-    with _open_binary(Path(path)) as fh:
-        head = fh.read(_SNIFF_BYTES)
-    try:
-        # A multibyte character cut at the sniff boundary is not an encoding error.
-        head.decode(preferred) if len(head) < _SNIFF_BYTES else head[:-4].decode(preferred)
-        return preferred
-    except (UnicodeDecodeError, LookupError):
-        return "latin-1"
+def _type_name(value: Any) -> str:
+    return {list: "a list", dict: "an object", bool: "a boolean", tuple: "a list"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
 
 
 class PostReader:
     """Iterate over validated chunks of posts from one file.
 
     Each chunk is a DataFrame with ``id``, ``text``, ``row`` (1-based data row number in the file) and
-    every other column of the file as strings. Read :attr:`summary` after iterating.
+    every other column of the file. Read :attr:`summary` after iterating.
 
     Without an id column, ids are derived: ``row_id_prefix + row number`` when a prefix is given (for
     corpora, where duplicate texts must survive to be counted), else a hash of the text (for posts, where
-    the same text twice is the same post).
+    the same text twice is the same post). ``seen_ids`` shares duplicate detection between readers.
     """
 
     def __init__(
@@ -167,10 +102,13 @@ class PostReader:
         rejects: RejectsWriter | None = None,
         skip_rows: int = 0,
         row_id_prefix: str | None = None,
+        seen_ids: IdIndex | None = None,
     ) -> None:
         self.path = Path(path)
         if not self.path.exists():
             raise InputError(f"input file {self.path} does not exist")
+        if not self.path.is_file():
+            raise InputError(f"input {self.path} is not a file")
         if chunk_rows < 1 or max_chars < 1:
             raise ValueError("chunk_rows and max_chars must be positive")
         self.format = format or detect_format(self.path)
@@ -184,19 +122,32 @@ class PostReader:
         self.rejects = rejects
         self.skip_rows = skip_rows
         self.row_id_prefix = row_id_prefix
-        encoding_used = encoding if self.format == "parquet" else sniff_encoding(self.path, encoding)
-        if encoding_used != encoding:
-            log.warning("%s is not valid %s; reading it as latin-1 — check the text for mojibake", self.path, encoding)
-        self.summary = ReadSummary(str(self.path), self.format, encoding_used)
-        self._seen_ids: dict[str, int] = {}
+        used = encoding if self.format == "parquet" else detect_encoding(self.path, encoding)
+        self.summary = ReadSummary(str(self.path), self.format, used)
+        self._seen = seen_ids if seen_ids is not None else IdIndex()
         self._derive_ids = False
 
     # -- validation ---------------------------------------------------------------------------------
 
+    def check(self) -> None:
+        """Raise :class:`InputError` when the file cannot be scored at all (empty, no text column),
+        reading only its header (or first objects); nothing is counted or rejected."""
+        rejects, self.rejects = self.rejects, None
+        try:
+            if self.format == "parquet":
+                self._parquet_file()
+            else:
+                next(self._records(), None)
+        finally:
+            self.rejects = rejects
+            self.summary = ReadSummary(self.summary.path, self.summary.format, self.summary.encoding)
+
     def _check_columns(self, found: Sequence[str]) -> None:
+        if not found:
+            raise InputError(f"{self.path} is empty (no header row and no posts); remove it from the inputs")
         if self.text_column not in found:
             raise InputError(
-                f"{self.path}: text column {self.text_column!r} not found; columns found: {', '.join(map(str, found))}. "
+                f"{self.path}: text column {self.text_column!r} not found; columns found: {shorten(found)}. "
                 "Set io.text_column in params.yaml or pass --text-column."
             )
         if self.id_column is None or self.id_column not in found:
@@ -212,12 +163,20 @@ class PostReader:
 
     def _validate(self, row: int, record: dict[str, Any], raw: str) -> dict[str, Any] | None:
         text = record.get(self.text_column)
+        if isinstance(text, bytes | bytearray):
+            try:
+                text = bytes(text).decode("utf-8")
+            except UnicodeDecodeError:
+                self._reject(row, "unreadable encoding: text bytes are not valid UTF-8", raw)
+                return None
         if text is None or (isinstance(text, float) and pd.isna(text)):
             text = ""
         if not isinstance(text, str):
-            text = str(text)
+            self._reject(row, f"wrong type: text is {_type_name(text)}, expected a string", raw)
+            return None
         if _has_surrogate(text):
-            self._reject(row, "unreadable encoding: invalid UTF-8 bytes in text", raw)
+            self._reject(row, f"unreadable encoding: text is not valid {self.summary.encoding} "
+                              "(re-encode the file, or set io.encoding if the whole file uses another)", raw)
             return None
         if not text.strip():
             self._reject(row, "empty text", raw)
@@ -229,15 +188,21 @@ class PostReader:
             post_id = f"{self.row_id_prefix}{row}" if self.row_id_prefix is not None else stable_id(text)
         else:
             value = record.get(self.id_column)  # type: ignore[arg-type]
+            if isinstance(value, bytes | bytearray):
+                value = bytes(value).decode("utf-8", "surrogateescape")
+            if isinstance(value, bool | list | dict | tuple):
+                self._reject(row, f"wrong type: id is {_type_name(value)}, expected a string or integer", raw)
+                return None
             post_id = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
             if not post_id:
                 self._reject(row, "empty id", raw)
                 return None
-        first = self._seen_ids.get(post_id)
-        if first is not None:
-            self._reject(row, f"duplicate id: {post_id} (first seen at row {first})", raw)
+            if _has_surrogate(post_id):
+                self._reject(row, "unreadable encoding: id is not valid UTF-8", raw)
+                return None
+        if not self._seen.add(post_id):
+            self._reject(row, f"duplicate id: {post_id} (seen earlier in this run)", raw)
             return None
-        self._seen_ids[post_id] = row
         out = {k: v for k, v in record.items() if k not in (self.text_column, self.id_column)}
         out.update(id=post_id, text=text, row=row)
         return out
@@ -246,12 +211,18 @@ class PostReader:
 
     def _text_stream(self) -> IO[str]:
         return io.TextIOWrapper(
-            _open_binary(self.path), encoding=self.summary.encoding, errors="surrogateescape", newline=""
+            open_binary(self.path), encoding=self.summary.encoding, errors="surrogateescape", newline=""
         )
 
-    def _records_delimited(self, delimiter: str) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    def _records(self) -> Iterator[Record]:
+        if self.format == "jsonl":
+            return self._records_jsonl()
+        return self._records_delimited("\t" if self.format == "tsv" else ",")
+
+    def _records_delimited(self, delimiter: str) -> Iterator[Record]:
         with self._text_stream() as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
+            # strict: an unclosed quote at the end of the file is an error, not a silent merge of rows.
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
             if self.columns:
                 header = self.columns
             else:
@@ -261,16 +232,26 @@ class PostReader:
                     header = []
                 except csv.Error as exc:
                     raise InputError(f"{self.path}: cannot read the header row: {exc}") from None
+                except STREAM_ERRORS as exc:
+                    raise InputError(f"{self.path}: {stream_error_reason(exc, 0)}") from None
             self._check_columns(header)
             n = len(header)
             row = 0
             while True:
+                line = reader.line_num
                 try:
                     fields = next(reader)
                 except StopIteration:
                     break
+                except STREAM_ERRORS as exc:
+                    yield row + 1, None, stream_error_reason(exc, row)
+                    break
                 except csv.Error as exc:
                     row += 1
+                    if "unexpected end of data" in str(exc):
+                        yield row, None, (f"unterminated quote from row {row} (line {line + 1}): the rest of "
+                                          "the file is inside one quoted field; close the quote and rerun")
+                        break
                     yield row, None, f"malformed row: {exc}"
                     continue
                 row += 1
@@ -283,10 +264,36 @@ class PostReader:
                     continue
                 yield row, dict(zip(header, fields, strict=True)), ""
 
-    def _records_jsonl(self) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
-        checked = False
+    def _records_jsonl(self) -> Iterator[Record]:
+        ahead: list[Record] = []
+        records = self._parse_jsonl()
+        for item in records:
+            ahead.append(item)
+            if len(ahead) >= _LOOKAHEAD:
+                break
+        objects = [r for _, r, _ in ahead if r is not None]
+        if not ahead:
+            self._check_columns([])
+        if objects:
+            keys = list(dict.fromkeys(k for r in objects for k in r))
+            self._check_columns(keys)
+        yield from ahead
+        yield from records
+
+    def _parse_jsonl(self) -> Iterator[Record]:
         with self._text_stream() as fh:
-            for row, line in enumerate(fh, start=1):
+            row = 0
+            while True:
+                try:
+                    line = next(fh)
+                except StopIteration:
+                    break
+                except STREAM_ERRORS as exc:
+                    yield row + 1, None, stream_error_reason(exc, row)
+                    break
+                row += 1
+                if row == 1:
+                    line = line.lstrip("\ufeff")
                 if not line.strip():
                     yield row, None, f"empty row\x00{line}"
                     continue
@@ -298,27 +305,32 @@ class PostReader:
                 if not isinstance(obj, dict):
                     yield row, None, f"malformed row: expected a JSON object, got {type(obj).__name__}\x00{line}"
                     continue
-                if not checked:
-                    self._check_columns(list(obj))
-                    checked = True
                 yield row, obj, ""
 
-    def _iter_parquet(self) -> Iterator[pd.DataFrame]:
+    def _parquet_file(self) -> Any:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        pf = pq.ParquetFile(self.path)
+        try:
+            pf = pq.ParquetFile(self.path)
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError(f"{self.path} is not a readable Parquet file ({exc})") from None
         self._check_columns(pf.schema_arrow.names)
+        return pf
+
+    def _iter_parquet(self) -> Iterator[pd.DataFrame]:
+        pf = self._parquet_file()
         row = 0
         for batch in pf.iter_batches(batch_size=self.chunk_rows):
-            frame = batch.to_pandas()
-            records = frame.to_dict("records")
             kept = []
-            for record in records:
+            # Python values, not pandas: integer ids with nulls stay integers, bytes stay bytes.
+            for record in batch.to_pylist():
                 row += 1
                 if row <= self.skip_rows:
                     continue
                 self.summary.read += 1
-                out = self._validate(row, record, "")
+                raw = json.dumps(record, ensure_ascii=False, default=repr) if self.rejects is not None else ""
+                out = self._validate(row, record, raw)
                 if out is not None:
                     kept.append(out)
             yield self._finish(kept)
@@ -337,11 +349,8 @@ class PostReader:
         if self.format == "parquet":
             yield from self._iter_parquet()
             return
-        records = self._records_jsonl() if self.format == "jsonl" else self._records_delimited(
-            "\t" if self.format == "tsv" else ","
-        )
         kept: list[dict[str, Any]] = []
-        for row, record, problem in records:
+        for row, record, problem in self._records():
             if row <= self.skip_rows:
                 continue
             self.summary.read += 1
@@ -349,7 +358,7 @@ class PostReader:
                 reason, _, raw = problem.partition("\x00")
                 self._reject(row, reason, raw)
             else:
-                raw = json.dumps(record, ensure_ascii=False) if self.rejects is not None else ""
+                raw = json.dumps(record, ensure_ascii=False, default=repr) if self.rejects is not None else ""
                 out = self._validate(row, record, raw)
                 if out is not None:
                     kept.append(out)
