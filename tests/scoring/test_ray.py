@@ -83,3 +83,16 @@ def test_both_engines_write_the_same_manifest_with_the_queue_count(tmp_path: Pat
     assert [{**e, "path": Path(e["path"]).name} for e in remote["inputs"]] == [
         {**e, "path": Path(e["path"]).name} for e in local["inputs"]
     ]
+
+
+def test_no_resume_deletes_only_the_runs_own_files(tmp_path: Path) -> None:
+    from pantau.scoring.ray import _own_files
+
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = ["_manifest.json", "_rejects.csv", "_rejects-00001.csv", "_read-00000.json", "_actor-ab.json",
+            "part-00003.parquet", "part-ray-w1-000000-000000.parquet"]
+    theirs = ["notes.parquet", "_SUCCESS", "_metadata", "readme.txt", "_run.lock"]
+    for name in mine + theirs:
+        (out / name).write_text("x")
+    assert sorted(p.name for p in _own_files(out)) == sorted(mine)

@@ -6,8 +6,10 @@ Exit codes (also in ``pantau score --help`` and the README):
   user data; the manifest counts them). Also when the folder already held this finished run.
 * ``1`` — failed while running (unreadable model, I/O error, queue error); rerun the same command to
   resume from the last committed part.
-* ``2`` — cannot start as given: bad option, input or model not found, or the output folder holds a
-  run with other inputs/model/settings (use another ``--out`` or ``--no-resume``).
+* ``2`` — cannot start as given, found before the model loads: bad option, input not found / empty /
+  without its text column / of an unknown format, ``--out`` not a writable folder or in use by another
+  run (the message names it), model not found, or the output folder holds a run with other
+  inputs/model/settings (the message says which changed; use another ``--out`` or ``--no-resume``).
 * ``3`` — finished, but rows were rejected and ``--fail-on-rejects`` was given.
 """
 
@@ -83,13 +85,13 @@ def register(app: typer.Typer) -> None:
             options = ScoreOptions(
                 text_column=text_column or settings.io.text_column,
                 id_column=id_column if id_column is not None else settings.io.id_column,
-                chunk_rows=chunk_rows or s.chunk_rows,
+                chunk_rows=s.chunk_rows if chunk_rows is None else chunk_rows,
                 max_chars=settings.io.max_chars,
                 encoding=settings.io.encoding,
                 precision=chosen_precision,
                 int8_verify_margin=s.int8_verify_margin,
                 threads=s.threads if threads is None else threads,
-                batch_size=batch_size or s.batch_size,
+                batch_size=s.batch_size if batch_size is None else batch_size,
                 max_length=s.max_length,
                 stride=s.stride,
                 queue_url=queue,
@@ -148,7 +150,9 @@ def run_score(
     from pantau.io import InputError
     from pantau.model.classifier import ClassifierError
     from pantau.model.meta import ModelFolderError
-    from pantau.scoring.options import ResumeMismatch, ScoreError, load_classifier
+    from pantau.scoring.lock import RunLock
+    from pantau.scoring.options import CannotStart, ResumeMismatch, ScoreError, load_classifier
+    from pantau.scoring.preflight import check_inputs
     from pantau.scoring.sink import QueueSink
 
     console = Console(stderr=True)
@@ -159,6 +163,13 @@ def run_score(
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise fail(f"input file(s) not found: {', '.join(missing)}", EXIT_USAGE)
+    lock = RunLock(out_dir)
+    try:
+        # Before the model loads (20–90 s): what cannot start is said at once, with what to change.
+        check_inputs(paths, options)
+        lock.acquire()
+    except CannotStart as exc:
+        raise fail(str(exc), EXIT_USAGE) from None
     sink = QueueSink.from_options(options)
     try:
         # One Classifier and one queue sink for the whole run, whichever engine runs it.
@@ -171,13 +182,16 @@ def run_score(
             from pantau.scoring.local import score_files
 
             result = score_files(paths, classifier, out_dir, options, sink=sink)
-    except (ResumeMismatch, ClassifierError, ModelFolderError) as exc:
+    except (CannotStart, ResumeMismatch, ClassifierError, ModelFolderError) as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     except (ScoreError, InputError, OSError) as exc:
-        raise fail(f"{exc} — rerun the same command to resume", EXIT_ERROR) from None
+        # Ray runs do not resume: they are started again with --no-resume.
+        hint = "rerun with --no-resume to start over" if engine == "ray" else "rerun the same command to resume"
+        raise fail(f"{exc} — {hint}", EXIT_ERROR) from None
     finally:
         if sink is not None:
             sink.close()
+        lock.release()
     counts = result.manifest["counts"]
     if not quiet:
         rate = result.manifest.get("posts_per_s")

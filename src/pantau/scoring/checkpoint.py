@@ -6,22 +6,29 @@ file) atomically. A run killed at any point (even SIGKILL) and started again wit
 deletes parts newer than the checkpoint, truncates the rejects file to the checkpointed size, and
 continues from the first unconsumed row, so every input row ends up exactly once in a part or in the
 rejects. A checkpoint only resumes a run with the same :func:`fingerprint`.
+
+The checkpoint is written before the first part, so a folder with parts always has one; ids seen in
+committed parts are restored on resume (:func:`committed_ids`), so duplicates stay rejects after any
+number of restarts. Input identity is content-based (size + a hash of the first and last MiB), not the
+modification time: a file rewritten in place with the same size and mtime is still noticed.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pantau.io import write_json_atomic
+from pantau.io import shorten, write_json_atomic
 from pantau.scoring.options import (
     CHECKPOINT_FILE,
     MANIFEST_FILE,
+    PART_PATTERN,
     REJECTS_FILE,
     ResumeMismatch,
     ScoreOptions,
@@ -139,10 +146,7 @@ def fingerprint(
     inputs: Sequence[Path], model_folder: Path, meta: Any, options: ScoreOptions
 ) -> dict[str, Any]:
     """What must not change between a run and its resumption."""
-    files = []
-    for path in inputs:
-        stat = path.stat()
-        files.append({"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns})
+    files = [{"path": str(p.resolve()), "size": p.stat().st_size, "content": content_hash(p)} for p in inputs]
     return {
         "inputs": files,
         "model": {"folder": str(model_folder.resolve()), **model_identity(meta, options)},
@@ -152,6 +156,54 @@ def fingerprint(
         "max_chars": options.max_chars,
         "encoding": options.encoding,
     }
+
+
+_EDGE = 1 << 20
+
+
+def content_hash(path: Path) -> str:
+    """A hash of the size, first MiB and last MiB of ``path`` (the whole file when ≤ 2 MiB)."""
+    size = path.stat().st_size
+    h = hashlib.blake2b(str(size).encode(), digest_size=16)
+    with open(path, "rb") as fh:
+        h.update(fh.read(_EDGE))
+        if size > _EDGE:
+            fh.seek(max(_EDGE, size - _EDGE))
+            h.update(fh.read(_EDGE))
+    return h.hexdigest()
+
+
+def what_changed(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """Which of inputs, model or settings differ between two fingerprints, for the mismatch message."""
+    what = []
+    old_inputs, new_inputs = old.get("inputs", []), new.get("inputs", [])
+    if old_inputs != new_inputs:
+        before = {f.get("path"): f for f in old_inputs}
+        changed = [Path(f["path"]).name for f in new_inputs if before.get(f["path"]) != f]
+        if len(old_inputs) != len(new_inputs) or not changed:
+            what.append(f"inputs (the list of files: {len(old_inputs)} then, {len(new_inputs)} now)")
+        else:
+            what.append(f"inputs (content of {shorten(changed, limit=200)})")
+    old_model, new_model = old.get("model", {}), new.get("model", {})
+    if old_model != new_model:
+        keys = sorted(k for k in set(old_model) | set(new_model) if old_model.get(k) != new_model.get(k))
+        what.append(f"model ({', '.join(keys)})")
+    settings = sorted(
+        k for k in set(old) | set(new) if k not in ("inputs", "model") and old.get(k) != new.get(k)
+    )
+    if settings:
+        what.append("settings (" + ", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in settings) + ")")
+    return "; ".join(what) or "the fingerprint format"
+
+
+def committed_ids(out: Path, next_part: int) -> Iterator[str]:
+    """The ids in the committed parts ``0 … next_part-1`` (restoring a run's duplicate check)."""
+    import pyarrow.parquet as pq
+
+    for index in range(next_part):
+        path = out / PART_PATTERN.format(index)
+        if path.exists():
+            yield from pq.read_table(path, columns=["id"]).column("id").to_pylist()
 
 
 def part_index(path: Path) -> int | None:
@@ -181,13 +233,13 @@ def prepare_out(out: Path, fp: dict[str, Any], inputs: Sequence[Path], resume: b
         state = RunState.load(out)
         if state.fingerprint != fp:
             raise ResumeMismatch(
-                f"{out} holds an unfinished run with different inputs, model or settings; "
-                "use another --out folder or --no-resume to start over"
+                f"{out} holds an unfinished run with different inputs, model or settings — changed: "
+                f"{what_changed(state.fingerprint, fp)}; use another --out folder or --no-resume to start over"
             )
         # Parts past the checkpoint and temporary files belong to the chunk that was interrupted.
         for path in out.iterdir():
             index = part_index(path)
-            if path.name.startswith(".part-") or (index is not None and index >= state.next_part):
+            if path.name.startswith((".part-", "._")) or (index is not None and index >= state.next_part):
                 path.unlink()
         rejects = out / REJECTS_FILE
         if rejects.exists():
@@ -200,13 +252,18 @@ def prepare_out(out: Path, fp: dict[str, Any], inputs: Sequence[Path], resume: b
         if done.get("fingerprint") == fp:
             return None
         raise ResumeMismatch(
-            f"{out} holds a finished run with different inputs, model or settings; "
-            "use another --out folder or --no-resume to overwrite it"
+            f"{out} holds a finished run with different inputs, model or settings — changed: "
+            f"{what_changed(done.get('fingerprint') or {}, fp)}; use another --out folder or --no-resume "
+            "to overwrite it"
         )
     if any(part_index(p) is not None for p in out.iterdir()):
+        # Not this version's run (it checkpoints before its first part): maybe someone else's files.
         raise ResumeMismatch(
             f"{out} holds part files without a checkpoint; use another --out folder or --no-resume"
         )
+    # A run killed before its first checkpoint left at most rejects and temporary files: start clean.
+    for path in _own_files(out):
+        path.unlink()
     return RunState.fresh(fp, inputs)
 
 
@@ -215,5 +272,5 @@ def _own_files(out: Path) -> list[Path]:
     return [
         p
         for p in out.iterdir()
-        if p.name in names or part_index(p) is not None or p.name.startswith(".part-")
+        if p.name in names or part_index(p) is not None or p.name.startswith((".part-", "._"))
     ]

@@ -20,7 +20,8 @@ Risk: ``max over labels`` of the probability rescaled so the label's tuned thres
 Nothing lost, nothing twice: see :mod:`pantau.scoring.checkpoint`. With a queue, each chunk's rows are
 enqueued *before* its part is committed; the queue is idempotent per (post id, model version), so a
 replayed chunk never duplicates queue items.
-Known limit: duplicate-id detection (done by the reader, per file) restarts at the resume point.
+Ids are unique over the whole run: one :class:`~pantau.io.IdIndex` is shared by every input's reader
+and, on resume, rebuilt from the committed parts. One run per folder: :class:`~pantau.scoring.lock.RunLock`.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pantau.io import RejectsWriter, read_posts, write_parquet_atomic
-from pantau.scoring.checkpoint import fingerprint, prepare_out, read_finished
+from pantau.io import IdIndex, RejectsWriter, read_posts, write_parquet_atomic
+from pantau.scoring.checkpoint import committed_ids, fingerprint, prepare_out, read_finished
 from pantau.scoring.frame import queue_rows, score_frame, span_finder
+from pantau.scoring.lock import RunLock
 from pantau.scoring.manifest import build_manifest, write_manifest
 from pantau.scoring.options import (
     CHECKPOINT_FILE,
@@ -48,6 +50,7 @@ from pantau.scoring.options import (
     input_paths,
     load_classifier,
 )
+from pantau.scoring.preflight import check_inputs
 from pantau.scoring.progress import Progress
 from pantau.scoring.sink import QueueSink
 
@@ -84,15 +87,17 @@ def score_files(
     """
     options = options or ScoreOptions()
     paths = input_paths(inputs)
-    clf = load_classifier(model, options)
-    own_sink = sink is None
-    if own_sink:
-        sink = QueueSink.from_options(options)
-    try:
-        return _run(paths, clf, Path(out_dir), options, sink)
-    finally:
-        if own_sink and sink is not None:
-            sink.close()
+    check_inputs(paths, options)  # before the model loads: "cannot start" is said at once
+    with RunLock(out_dir):
+        clf = load_classifier(model, options)
+        own_sink = sink is None
+        if own_sink:
+            sink = QueueSink.from_options(options)
+        try:
+            return _run(paths, clf, Path(out_dir), options, sink)
+        finally:
+            if own_sink and sink is not None:
+                sink.close()
 
 
 def _run(
@@ -109,6 +114,9 @@ def _run(
     state.attempts += 1
     attempt_start = time.monotonic()
     base_duration = state.duration_s
+    # Checkpoint before the first part: a folder with parts always has a checkpoint to resume from.
+    state.save(out)
+    seen = IdIndex(committed_ids(out, state.next_part))
     rejects = RejectsWriter(out / REJECTS_FILE)
     progress = Progress(paths, state.read, enabled=options.progress)
 
@@ -125,7 +133,8 @@ def _run(
             start = state.inputs[index]
             if start.done:
                 continue
-            reader = read_posts(path, **options.reader_options(), rejects=rejects, skip_rows=start.rows_done)
+            reader = read_posts(path, **options.reader_options(), rejects=rejects, skip_rows=start.rows_done,
+                                seen_ids=seen)
             for chunk in reader:
                 if len(chunk):
                     scored = score_frame(clf, chunk, find_spans=find_spans)

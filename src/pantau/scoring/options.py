@@ -27,6 +27,10 @@ class ScoreError(RuntimeError):
     """Scoring cannot start or continue; the message says what to do."""
 
 
+class CannotStart(ScoreError):
+    """The run cannot start as given (inputs, output folder, options); found before the model loads."""
+
+
 class ResumeMismatch(ScoreError):
     """The output folder holds a run made with different inputs, model or settings."""
 
@@ -55,7 +59,9 @@ class ScoreOptions:
 
     def __post_init__(self) -> None:
         if self.chunk_rows < 1:
-            raise ValueError(f"chunk_rows must be ≥ 1, got {self.chunk_rows}")
+            raise ValueError(f"--chunk-rows must be ≥ 1, got {self.chunk_rows}")
+        if self.batch_size < 1:
+            raise ValueError(f"--batch-size must be ≥ 1, got {self.batch_size}")
         if not 0.0 <= self.risk_threshold <= 1.0:
             raise ValueError(f"risk_threshold must be within [0, 1], got {self.risk_threshold}")
 

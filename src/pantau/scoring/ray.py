@@ -41,8 +41,11 @@ import pandas as pd
 from pantau.io import RejectsWriter, read_posts, write_json_atomic
 from pantau.scoring.checkpoint import InputProgress, RunState, fingerprint, read_finished
 from pantau.scoring.frame import QUEUE_COLUMNS, queue_rows, score_frame, span_finder
+from pantau.scoring.lock import RunLock
 from pantau.scoring.manifest import build_manifest, write_manifest
 from pantau.scoring.options import (
+    CHECKPOINT_FILE,
+    MANIFEST_FILE,
     REJECTS_FILE,
     ResumeMismatch,
     ScoreError,
@@ -51,6 +54,7 @@ from pantau.scoring.options import (
     input_paths,
     load_classifier,
 )
+from pantau.scoring.preflight import check_inputs
 from pantau.scoring.sink import QueueSink
 
 if TYPE_CHECKING:
@@ -101,8 +105,35 @@ class ScoreActor:
         return scored
 
 
+RAY_PART_PREFIX = "part-ray-"
+_OWN_PREFIXES = ("_rejects-", "_read-", "_actor-", "._")
+_OWN_NAMES = (MANIFEST_FILE, CHECKPOINT_FILE, REJECTS_FILE)
+
+
+class _PartNames:
+    """Ray Data file names this engine recognises as its own: ``part-ray-<write>-<task>.parquet``."""
+
+    def get_filename_for_task(self, write_uuid: str, task_index: int) -> str:
+        return f"{RAY_PART_PREFIX}{write_uuid}-{task_index:06}.parquet"
+
+    def get_filename_for_block(self, block: Any, *args: Any, **kwargs: Any) -> str:
+        # Ray ≥ 2.x passes (block, write_uuid, task_index, block_index) positionally or by keyword.
+        names = ("write_uuid", "task_index", "block_index")
+        values = dict(zip(names, args, strict=False)) | {k: v for k, v in kwargs.items() if k in names}
+        return (f"{RAY_PART_PREFIX}{values.get('write_uuid', 'w')}-{int(values.get('task_index', 0)):06}"
+                f"-{int(values.get('block_index', 0)):06}.parquet")
+
+    def get_filename_for_row(self, row: Any, *args: Any, **kwargs: Any) -> str:
+        return self.get_filename_for_block(row, *args, **kwargs)
+
+
 def _own_files(out: Path) -> list[Path]:
-    return [p for p in out.iterdir() if p.suffix == ".parquet" or p.name.startswith("_")]
+    """Only what a run of this engine (or the local one) writes: other files in ``out`` are left alone."""
+    return [
+        p for p in out.iterdir()
+        if p.name in _OWN_NAMES or p.name.startswith(_OWN_PREFIXES)
+        or (p.name.startswith("part-") and p.name.endswith(".parquet"))
+    ]
 
 
 def score_files_ray(
@@ -126,6 +157,22 @@ def score_files_ray(
     options = options or ScoreOptions()
     # Resolved: tasks and actors may run on other machines, with another working directory.
     paths = [p.resolve() for p in input_paths(inputs)]
+    check_inputs(paths, options)
+    with RunLock(out_dir):
+        return _start(ray, paths, model, Path(out_dir), options, sink, actors, cpus_per_actor, ray_init)
+
+
+def _start(
+    ray: Any,
+    paths: list[Path],
+    model: str | os.PathLike[str] | Classifier,
+    out_dir: Path,
+    options: ScoreOptions,
+    sink: QueueSink | None,
+    actors: int | None,
+    cpus_per_actor: float,
+    ray_init: dict[str, Any] | None,
+) -> ScoreResult:
     clf = load_classifier(model, options)
     folder = Path(clf.folder).resolve()
     fp = fingerprint(paths, folder, clf.meta, options)
@@ -188,7 +235,7 @@ def _run(
         batch_format="pandas",
         num_cpus=cpus_per_actor,
     )
-    scored.write_parquet(str(out))
+    scored.write_parquet(str(out), filename_provider=_PartNames())
     state.duration_s = time.monotonic() - start
     int8_verified = _finish(out, state)
     manifest = build_manifest(
@@ -239,7 +286,7 @@ def _finish(out: Path, state: RunState) -> int:
         state.enqueued += int(stats["enqueued"])
         int8_verified += int(stats["int8_verified_in_fp32"])
         stats_path.unlink()
-    parts = list(out.glob("*.parquet"))
+    parts = list(out.glob(f"{RAY_PART_PREFIX}*.parquet"))
     state.scored = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     state.next_part = len(parts)
     return int8_verified
