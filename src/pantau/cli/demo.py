@@ -144,8 +144,8 @@ def summarise(settings: Settings, console: Console, user: tuple[str, str, bool],
         )
     console.print(flags)
     if metrics:
-        console.print(f"test macro-F1 {metrics.get('macro_f1', float('nan')):.3f} (our sample's test split; "
-                      f"see {metrics_path})")
+        console.print(f"test macro-F1 {metrics.get('macro_f1', float('nan')):.3f} (the prepared test split of "
+                      f"every default source found; see {metrics_path})")
     top = Table(title="ten riskiest posts (a score picks what to review; it is not a verdict)", show_lines=False)
     top.add_column("risk", justify="right")
     top.add_column("flags")
@@ -161,6 +161,21 @@ def summarise(settings: Settings, console: Console, user: tuple[str, str, bool],
     )
     console.print(f"demo finished in {seconds / 60:.1f} min. Open the review app with:  [bold]make serve[/bold]  "
                   f"→ http://{settings.serve.host}:{settings.serve.port}")
+    record = run_record_changes(settings.root)
+    if record:
+        console.print(f"{' and '.join(record)} record this run (what DVC compares experiments against): "
+                      f"commit them with  git add dvc.lock metrics && git commit  to make it your baseline; "
+                      f"everything else the demo wrote is git-ignored.")
+
+
+def run_record_changes(root: Path) -> list[str]:
+    """The run-record files (``dvc.lock``, ``metrics/``) that git sees as new or changed; [] outside git."""
+    git = shutil.which("git")
+    if git is None or not (root / ".git").exists():
+        return []
+    proc = subprocess.run([git, "status", "--porcelain", "--untracked-files=all", "--", "dvc.lock", "metrics"],
+                          cwd=root, capture_output=True, text=True, check=False)
+    return sorted({line[3:].strip() for line in proc.stdout.splitlines() if line.strip()})
 
 
 def main() -> int:
