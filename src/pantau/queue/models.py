@@ -219,6 +219,45 @@ class UndoneDecision(Base):
     undone_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
+class WebSession(Base):
+    """A signed-in browser or API client; the cookie holds a random token, the table its SHA-256.
+
+    A session counts only while it is here, unrevoked and unexpired, so signing out (or a password,
+    role or account change) ends it on the server: a copied cookie replayed afterwards reads nothing."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # logout | password | role | active | admin: why it ended (the audit log has who and when too).
+    revoked_why: Mapped[str | None] = mapped_column(String(16))
+    client: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_sessions_user_id", "user_id"),
+        Index("ix_sessions_expires_at", "expires_at"),
+    )
+
+
+class LoginThrottleRow(Base):
+    """Recent failed sign-ins per (username, client) and per client (``username`` = '').
+
+    In the database, not in one process's memory, so the delays hold across workers and restarts."""
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_failure_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # No sign-in for this key before then (a growing delay, never a lock of the account itself).
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_log"
 

@@ -1,4 +1,8 @@
-"""Reviewer accounts: argon2-hashed passwords and roles (reviewer < lead < admin)."""
+"""Reviewer accounts: argon2-hashed passwords and roles (reviewer < lead < admin).
+
+Changing a password, a role or whether an account is active ends that account's server-side
+sessions in the same transaction; the last active admin can be neither demoted nor deactivated.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from pantau.queue.db import write_transaction
 from pantau.queue.errors import Forbidden, Invalid, QueueError
-from pantau.queue.models import AuditEvent, Role, User, utcnow
+from pantau.queue.models import AuditEvent, Role, User, WebSession, utcnow
+from pantau.queue.passwords import check_password
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,64}$")
-MIN_PASSWORD = 8
+LAST_ADMIN = (
+    "Admin aktif terakhir tidak dapat diturunkan atau dinonaktifkan; jadikan orang lain admin dulu "
+    "(the last active admin cannot be demoted or deactivated; make someone else an admin first)"
+)
 _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps login timing the same for both cases.
 _DUMMY_HASH = _hasher.hash("pantau-timing-equaliser")
@@ -49,14 +58,9 @@ def _check_role(role: str) -> None:
         raise Invalid(f"role must be one of {', '.join(Role)}, got {role!r}")
 
 
-def _check_password(password: str) -> None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise Invalid(f"password must have at least {MIN_PASSWORD} characters")
-
-
-def hash_password(password: str) -> str:
-    """An argon2id hash of a password that meets the length rule."""
-    _check_password(password)
+def hash_password(password: str, username: str | None = None) -> str:
+    """An argon2id hash of a password that meets the rules (:mod:`pantau.queue.passwords`)."""
+    check_password(password, username)
     return _hasher.hash(password)
 
 
@@ -78,7 +82,7 @@ def add_user(
         raise Invalid("username must be 2-64 characters: letters, digits, '_', '.', '-'")
     _check_role(role)
     if password_hash is None:
-        password_hash = hash_password(password or "")
+        password_hash = hash_password(password or "", username)
     elif not password_hash.startswith("$argon2"):
         raise Invalid("password_hash must be an argon2 hash")
     now = utcnow()
@@ -149,20 +153,54 @@ def authenticate(engine: Engine, username: str, password: str) -> UserView | Non
 
 
 def set_password(engine: Engine, username: str, password: str, *, actor_id: int | None = None) -> None:
-    """Change a password and end the user's open sessions."""
-    _check_password(password)
+    """Change a password (same rules as a new account) and end the user's sessions."""
+    check_password(password, username)
     _update(engine, username, {"password_hash": _hasher.hash(password)}, "user_password", actor_id)
 
 
 def set_role(engine: Engine, username: str, role: str, *, actor_id: int | None = None) -> None:
-    """Change a role (open sessions end so the new rights apply at once)."""
+    """Change a role (open sessions end so the new rights apply at once); the last active admin keeps
+    the admin role."""
     _check_role(role)
     _update(engine, username, {"role": role}, "user_role", actor_id, {"role": role})
 
 
 def set_active(engine: Engine, username: str, active: bool, *, actor_id: int | None = None) -> None:
-    """Deactivate (or reactivate) an account; deactivation ends its sessions."""
+    """Deactivate (or reactivate) an account; its sessions end either way. The last active admin
+    cannot be deactivated (not even by themselves)."""
     _update(engine, username, {"active": active}, "user_active", actor_id, {"active": active})
+
+
+def _keeps_an_admin(conn: Connection, target: Any, values: dict[str, object]) -> None:
+    """Refuse a change that would leave no active admin.
+
+    Every active admin row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction
+    already serialises writers), so two admins demoting each other at once cannot both pass."""
+    role = values.get("role", target.role)
+    active = values.get("active", target.active)
+    if target.role != Role.ADMIN or not target.active or (role == Role.ADMIN and active):
+        return
+    admins = conn.execute(
+        select(User.id)
+        .where(User.role == Role.ADMIN, User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    ).scalars()
+    if not any(uid != target.id for uid in admins):
+        raise Invalid(LAST_ADMIN)
+
+
+def revoke_sessions(conn: Connection, user_id: int, why: str, now: datetime | None = None) -> int:
+    """End every open session of ``user_id`` (inside the caller's transaction); how many ended."""
+    res = conn.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow(), revoked_why=why[:16])
+    )
+    return res.rowcount or 0
+
+
+_WHY = {"user_password": "password", "user_role": "role", "user_active": "active"}
 
 
 def _update(
@@ -174,21 +212,24 @@ def _update(
     detail: dict[str, object] | None = None,
 ) -> None:
     now = utcnow()
-    with engine.begin() as conn:
-        res = conn.execute(
-            update(User)
-            .where(User.username == username)
-            .values(**values, session_epoch=User.session_epoch + 1)
-        )
-        if res.rowcount != 1:
+    with write_transaction(engine) as conn:
+        target = conn.execute(
+            select(User.id, User.role, User.active).where(User.username == username).with_for_update()
+        ).first()
+        if target is None:
             raise Invalid(f"user {username!r} does not exist")
+        _keeps_an_admin(conn, target, values)
+        conn.execute(
+            update(User).where(User.id == target.id).values(**values, session_epoch=User.session_epoch + 1)
+        )
+        ended = revoke_sessions(conn, target.id, _WHY.get(event, "admin"), now)
         conn.execute(
             insert(AuditEvent).values(
                 at=now,
                 actor_id=actor_id,
                 item_id=None,
                 event=event,
-                detail={"username": username, **(detail or {})},
+                detail={"username": username, **(detail or {}), "sessions_ended": ended},
             )
         )
 
