@@ -211,3 +211,19 @@ def test_hostile_posts_stay_linear() -> None:
         spans = find_spans(text)
         assert spans and all(text[s.start : s.end] == s.matched for s in spans)
     assert time.perf_counter() - start < 5
+
+
+def test_memoised_spans_equal_a_fresh_scan_and_are_the_callers_own() -> None:
+    from pantau.text.lexicon import _SPAN_CACHE_MAX_CHARS, default_lexicon
+
+    post = "dasar cebong, jangan sebut orang kadrun"
+    first = find_spans(post)
+    first.append(Span(0, 1, "x", "x", "d"))  # a caller changing its list must not change the next answer
+    again = find_spans(post)
+    assert again == default_lexicon().find_spans(post)
+    assert [s.term for s in again] == [s.term for s in default_lexicon().find_spans(post)]
+    assert len(again) == len(first) - 1
+
+    long_post = "kata biasa " * (_SPAN_CACHE_MAX_CHARS // 10) + "dasar kampret"
+    assert find_spans(long_post) == default_lexicon().find_spans(long_post)
+    assert find_spans(long_post)[-1].matched == "kampret"

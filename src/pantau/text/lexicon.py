@@ -220,8 +220,22 @@ def load_lexicon(path: str | Path) -> Lexicon:
     return Lexicon(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
 
 
+# Scoring asks for one post's spans three times (the output's highlights, the baseline's mention cues and
+# its span contexts), a batch apart at most; remembering the last few thousand posts makes the repeats free.
+# Long texts are not kept, so the cache stays small whatever the input holds.
+_SPAN_CACHE_SIZE = 4096
+_SPAN_CACHE_MAX_CHARS = 5_000
+
+
+@functools.lru_cache(maxsize=_SPAN_CACHE_SIZE)
+def _packaged_spans(text: str) -> tuple[Span, ...]:
+    return tuple(default_lexicon().find_spans(text))
+
+
 def find_spans(text: str) -> list[Span]:
     """Divisive-term spans in ``text`` (offsets into the original string) using the packaged lexicon."""
+    if isinstance(text, str) and len(text) <= _SPAN_CACHE_MAX_CHARS:
+        return list(_packaged_spans(text))
     return default_lexicon().find_spans(text)
 
 
