@@ -34,6 +34,7 @@ test-fast: setup  ## skip slow, browser and real-data tests while developing
 
 bench: setup  ## benchmarks that print ratios measured side by side in one run
 	$(BIN)/python benchmarks/preprocess.py
+	$(BIN)/python benchmarks/lexicon.py
 	$(BIN)/python benchmarks/scoring.py
 	$(BIN)/python benchmarks/review_queue.py
 
