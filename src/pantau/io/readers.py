@@ -8,6 +8,11 @@ never switched to another encoding by a sniff. A damaged gzip (truncated, bad CR
 rows; the rest is one reject naming the file and the row it broke after. Text must be a string (Parquet
 bytes are decoded as UTF-8); lists, objects, numbers and booleans are rejected, not scored as reprs.
 Ids are unique per reader, or across a whole run when the caller passes one :class:`IdIndex`.
+
+Blank lines are not posts: a line with nothing but whitespace (or delimiters), or a record whose every
+field is empty, is skipped and counted in :attr:`ReadSummary.blank` — not read, not rejected. A row that
+has content but no text (an id and an empty or whitespace-only text) is a post that cannot be scored:
+rejected with the reason ``empty text``.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pandas as pd
 
@@ -37,6 +42,7 @@ _LOOKAHEAD = 100  # JSONL objects whose keys decide the columns (not the first o
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 Record = tuple[int, dict[str, Any] | None, str]
+T = TypeVar("T")
 
 
 class InputError(ValueError):
@@ -86,6 +92,9 @@ class PostReader:
     Without an id column, ids are derived: ``row_id_prefix + row number`` when a prefix is given (for
     corpora, where duplicate texts must survive to be counted), else a hash of the text (for posts, where
     the same text twice is the same post). ``seen_ids`` shares duplicate detection between readers.
+
+    Resuming: rows ``1 … skip_rows`` are skipped, except ``redo_rows`` (rows consumed earlier whose posts
+    were never committed: a run stopped by SIGTERM in the middle of a chunk), which are read again.
     """
 
     def __init__(
@@ -103,6 +112,7 @@ class PostReader:
         skip_rows: int = 0,
         row_id_prefix: str | None = None,
         seen_ids: IdIndex | None = None,
+        redo_rows: Collection[int] = (),
     ) -> None:
         self.path = Path(path)
         if not self.path.exists():
@@ -121,6 +131,7 @@ class PostReader:
         self.columns = list(columns) if columns else None
         self.rejects = rejects
         self.skip_rows = skip_rows
+        self.redo_rows = frozenset(redo_rows)
         self.row_id_prefix = row_id_prefix
         used = encoding if self.format == "parquet" else detect_encoding(self.path, encoding)
         self.summary = ReadSummary(str(self.path), self.format, used)
@@ -237,26 +248,23 @@ class PostReader:
             self._check_columns(header)
             n = len(header)
             row = 0
-            while True:
-                line = reader.line_num
-                try:
-                    fields = next(reader)
-                except StopIteration:
+            line = reader.line_num  # the physical line the next row starts after
+            for fields in _guarded(reader, csv.Error):
+                if isinstance(fields, BaseException) and not isinstance(fields, csv.Error):
+                    yield row + 1, None, stream_error_reason(fields, row)
                     break
-                except STREAM_ERRORS as exc:
-                    yield row + 1, None, stream_error_reason(exc, row)
-                    break
-                except csv.Error as exc:
-                    row += 1
-                    if "unexpected end of data" in str(exc):
+                row += 1
+                if isinstance(fields, csv.Error):
+                    if "unexpected end of data" in str(fields):
                         yield row, None, (f"unterminated quote from row {row} (line {line + 1}): the rest of "
                                           "the file is inside one quoted field; close the quote and rerun")
                         break
-                    yield row, None, f"malformed row: {exc}"
+                    yield row, None, f"malformed row: {fields}"
+                    line = reader.line_num
                     continue
-                row += 1
-                if not fields or fields == [""]:
-                    yield row, None, "empty row"
+                line = reader.line_num
+                if all(not f.strip() for f in fields):
+                    yield row, {}, ""  # a blank line (or only delimiters): not a post
                     continue
                 if len(fields) != n:
                     raw = delimiter.join(fields)
@@ -283,19 +291,15 @@ class PostReader:
     def _parse_jsonl(self) -> Iterator[Record]:
         with self._text_stream() as fh:
             row = 0
-            while True:
-                try:
-                    line = next(fh)
-                except StopIteration:
-                    break
-                except STREAM_ERRORS as exc:
-                    yield row + 1, None, stream_error_reason(exc, row)
+            for line in _guarded(fh):
+                if isinstance(line, BaseException):
+                    yield row + 1, None, stream_error_reason(line, row)
                     break
                 row += 1
                 if row == 1:
                     line = line.lstrip("\ufeff")
                 if not line.strip():
-                    yield row, None, f"empty row\x00{line}"
+                    yield row, {}, ""  # a blank line: not a post
                     continue
                 try:
                     obj = json.loads(line)
@@ -326,16 +330,28 @@ class PostReader:
             # Python values, not pandas: integer ids with nulls stay integers, bytes stay bytes.
             for record in batch.to_pylist():
                 row += 1
-                if row <= self.skip_rows:
-                    continue
-                self.summary.read += 1
-                raw = json.dumps(record, ensure_ascii=False, default=repr) if self.rejects is not None else ""
-                out = self._validate(row, record, raw)
+                out = self._take(row, record, "")
                 if out is not None:
                     kept.append(out)
             yield self._finish(kept)
 
     # -- iteration ----------------------------------------------------------------------------------
+
+    def _take(self, row: int, record: dict[str, Any] | None, problem: str) -> dict[str, Any] | None:
+        """One row of the file: skipped (resumed past, blank), rejected, or returned as a valid post."""
+        if row <= self.skip_rows and row not in self.redo_rows:
+            return None
+        self.summary.last_row = max(self.summary.last_row, row)
+        if record is not None and _is_blank(record):
+            self.summary.blank += 1
+            return None
+        self.summary.read += 1
+        if record is None:
+            reason, _, raw = problem.partition("\x00")
+            self._reject(row, reason, raw)
+            return None
+        raw = json.dumps(record, ensure_ascii=False, default=repr) if self.rejects is not None else ""
+        return self._validate(row, record, raw)
 
     def _finish(self, kept: list[dict[str, Any]]) -> pd.DataFrame:
         self.summary.kept += len(kept)
@@ -351,22 +367,39 @@ class PostReader:
             return
         kept: list[dict[str, Any]] = []
         for row, record, problem in self._records():
-            if row <= self.skip_rows:
-                continue
-            self.summary.read += 1
-            if record is None:
-                reason, _, raw = problem.partition("\x00")
-                self._reject(row, reason, raw)
-            else:
-                raw = json.dumps(record, ensure_ascii=False, default=repr) if self.rejects is not None else ""
-                out = self._validate(row, record, raw)
-                if out is not None:
-                    kept.append(out)
+            out = self._take(row, record, problem)
+            if out is not None:
+                kept.append(out)
             if len(kept) >= self.chunk_rows:
                 yield self._finish(kept)
                 kept = []
         if kept or self.summary.kept == 0:
             yield self._finish(kept)
+
+
+def _guarded(items: Iterator[T], recoverable: type[Exception] | None = None) -> Iterator[T | BaseException]:
+    """``items``, with a ``recoverable`` error (a malformed CSV row) yielded in its item's place, and a
+    broken stream (damaged gzip, undecodable UTF-16) yielded once as the last item."""
+    while True:
+        try:
+            item = next(items)
+        except StopIteration:
+            return
+        except STREAM_ERRORS as exc:
+            yield exc
+            return
+        except Exception as exc:
+            if recoverable is None or not isinstance(exc, recoverable):
+                raise
+            yield exc
+            continue
+        yield item
+
+
+def _is_blank(record: dict[str, Any]) -> bool:
+    # A row with nothing in it: every field missing, null or whitespace (``{}`` for a blank line).
+    return all(v is None or (isinstance(v, str) and not v.strip()) or (isinstance(v, float) and pd.isna(v))
+               for v in record.values())
 
 
 def _has_surrogate(text: str) -> bool:

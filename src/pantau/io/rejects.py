@@ -14,7 +14,8 @@ REJECT_COLUMNS = ("source", "row", "reason", "raw")
 
 @dataclass
 class ReadSummary:
-    """What a reader saw: rows read, kept and rejected (by reason)."""
+    """What a reader saw: rows read (= kept + rejected, by reason), blank lines skipped (not posts), and
+    the last row number it consumed (where a resumed reader continues)."""
 
     path: str
     format: str
@@ -23,6 +24,8 @@ class ReadSummary:
     kept: int = 0
     rejected: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
+    blank: int = 0
+    last_row: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-friendly copy for reports and manifests."""
@@ -34,11 +37,14 @@ class ReadSummary:
             "kept": self.kept,
             "rejected": self.rejected,
             "reasons": dict(self.reasons),
+            "blank": self.blank,
+            "last_row": self.last_row,
         }
 
     def __str__(self) -> str:
         reasons = ", ".join(f"{n} {r}" for r, n in self.reasons.most_common()) or "none"
-        return f"{self.path}: read {self.read}, kept {self.kept}, rejected {self.rejected} ({reasons})"
+        blank = f", {self.blank} blank lines skipped" if self.blank else ""
+        return f"{self.path}: read {self.read}, kept {self.kept}, rejected {self.rejected} ({reasons}){blank}"
 
 
 class RejectsWriter:
