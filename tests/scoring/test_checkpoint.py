@@ -17,7 +17,7 @@ def a_state(tmp_path: Path) -> RunState:
     state.attempts, state.duration_s, state.next_part, state.scored, state.enqueued = 2, 1.5, 3, 110, 7
     state.rejects_bytes = 321
     reader = SimpleNamespace(read=120, kept=110, rejected=10, reasons={"empty text": 9, "malformed row": 1},
-                             encoding="utf-8")
+                             encoding="utf-8", blank=2, last_row=122)
     state.inputs[0] = state.inputs[0].advanced(reader, done=True)
     return state
 
@@ -33,7 +33,9 @@ def test_run_state_round_trips_through_the_checkpoint_file(tmp_path: Path) -> No
     back = RunState.load(tmp_path)
     assert back == state and isinstance(back.inputs[0], InputProgress)
     assert back.read == 120 and back.rejected == 10
-    assert back.inputs[0].rows_done == 120 and back.inputs[0].done and not back.inputs[1].done
+    # Rows consumed include the 2 blank lines (not posts: not read); a resumed reader skips all 122.
+    assert back.inputs[0].rows_done == 122 and back.inputs[0].blank == 2 and back.blank == 2
+    assert back.inputs[0].done and not back.inputs[1].done
 
 
 def test_a_checkpoint_written_before_the_typed_state_still_loads(tmp_path: Path) -> None:

@@ -72,7 +72,8 @@ def test_every_row_is_scored_or_rejected_with_documented_columns(tmp_path: Path,
     assert len(rejects) == 150 - len(good) + 2
     assert {"empty text", "duplicate id", "malformed row"} <= {r.split(":")[0] for r in rejects["reason"]}
     counts = result.manifest["counts"]
-    assert counts == {"read": 153, "scored": len(good) + 1, "rejected": len(rejects), "enqueued": 0}
+    assert counts == {"read": 153, "scored": len(good) + 1, "rejected": len(rejects), "enqueued": 0,
+                      "blank_lines": 0}
     assert result.manifest["model"]["model_version"] == "1" and result.manifest["duration_s"] > 0
     assert not (tmp_path / "out" / CHECKPOINT_FILE).exists()
     # Numbers are the Classifier's, flags follow the thresholds, risk ≥ 0.5 exactly when flagged.
@@ -158,7 +159,8 @@ def test_sigkill_then_same_command_finishes_with_every_row_exactly_once(tmp_path
     assert len(rejects) == 1500 - len(good) and rejects["row"].is_unique  # every bad row, once
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["attempts"] == 2
-    assert manifest["counts"] == {"read": 1500, "scored": len(good), "rejected": len(rejects), "enqueued": 0}
+    assert manifest["counts"] == {"read": 1500, "scored": len(good), "rejected": len(rejects), "enqueued": 0,
+                      "blank_lines": 0}
 
 
 def test_cli_exit_codes(tmp_path: Path, model: Path) -> None:

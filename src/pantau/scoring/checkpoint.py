@@ -43,7 +43,7 @@ class InputProgress:
     """How far a run got through one input file (also the per-input summary in the manifest)."""
 
     path: str
-    # Rows consumed (kept or rejected); a resumed reader skips that many.
+    # Rows of the file consumed (kept, rejected or blank); a resumed reader skips that many …
     rows_done: int = 0
     done: bool = False
     read: int = 0
@@ -51,21 +51,31 @@ class InputProgress:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    blank: int = 0  # blank lines skipped: not posts, not in read
+    # … except these: posts of a chunk a SIGTERM stopped half-scored, not in any part, read again.
+    redo_rows: list[int] = field(default_factory=list)
 
-    def advanced(self, summary: Any, *, done: bool) -> InputProgress:
-        """This progress plus what a reader started from it has seen (``summary``: a ReadSummary)."""
+    def advanced(self, summary: Any, *, done: bool, pending: Sequence[int] = ()) -> InputProgress:
+        """This progress plus what a reader started from it has seen (``summary``: a ReadSummary).
+
+        ``pending``: row numbers of kept posts the engine did not commit (stopped mid-chunk); they stay
+        out of ``read``/``kept`` and are read again on resume. Earlier ``redo_rows`` are read again
+        first by the resumed reader, so ``summary`` already counts them once more.
+        """
         merged = dict(self.reasons)
         for key, value in dict(summary.reasons).items():
             merged[key] = merged.get(key, 0) + int(value)
         return InputProgress(
             path=self.path,
-            rows_done=self.rows_done + summary.read,
+            rows_done=max(self.rows_done, int(summary.last_row)),
             done=done,
-            read=self.read + summary.read,
-            kept=self.kept + summary.kept,
+            read=self.read + summary.read - len(pending),
+            kept=self.kept + summary.kept - len(pending),
             rejected=self.rejected + summary.rejected,
             reasons=merged,
             encoding=summary.encoding,
+            blank=self.blank + int(summary.blank),
+            redo_rows=sorted(int(r) for r in pending),
         )
 
     @classmethod
@@ -103,6 +113,11 @@ class RunState:
     def rejected(self) -> int:
         """Rows rejected over all inputs."""
         return sum(e.rejected for e in self.inputs)
+
+    @property
+    def blank(self) -> int:
+        """Blank lines skipped over all inputs (not posts: not in :attr:`read`)."""
+        return sum(e.blank for e in self.inputs)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (the ``_checkpoint.json`` format)."""

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pantau.io import text_hash
@@ -54,10 +55,22 @@ def score_frame(
     *,
     find_spans: Callable[[str], Any] | None = None,
     scored_at: str | None = None,
+    on_batch: Callable[[int], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> pd.DataFrame:
-    """Score one validated chunk (columns ``id``, ``text``) into the output columns described above."""
+    """Score one validated chunk (columns ``id``, ``text``) into the output columns described above.
+
+    The chunk is scored in batches of ``classifier.batch_size`` posts, shortest first (so a batch's
+    windows pad little), calling ``on_batch(posts)`` after each — the progress bar moves per batch.
+    When ``should_stop()`` turns true, the batch in hand is finished and the rest is left unscored:
+    the result then holds only the scored rows (in chunk order; compare its ``id`` with the chunk's).
+    """
     texts = frame["text"].astype(str).tolist()
-    probs, flags, risk, windows = classifier.score_arrays(texts)
+    done, (probs, flags, risk, windows) = _score_in_batches(classifier, texts, on_batch, should_stop)
+    if not done.all():
+        frame = frame.iloc[np.flatnonzero(done)]
+        texts = [t for t, d in zip(texts, done, strict=True) if d]
+        probs, flags, risk, windows = probs[done], flags[done], risk[done], windows[done]
     finder = find_spans or span_finder()
     ident = classifier.describe()
     out: dict[str, Any] = {
@@ -78,6 +91,37 @@ def score_frame(
     out["preprocessing"] = [ident["preprocessing"]] * n
     out["scored_at"] = [scored_at or utc_now()] * n
     return pd.DataFrame(out)
+
+
+def _score_in_batches(
+    classifier: Any,
+    texts: list[str],
+    on_batch: Callable[[int], None] | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """``score_arrays`` over ``texts`` batch by batch; returns which posts were scored and the arrays."""
+    n = len(texts)
+    step = max(1, int(getattr(classifier, "batch_size", n) or n))
+    order = np.argsort(np.fromiter(map(len, texts), dtype=np.int64, count=n), kind="stable")
+    done = np.zeros(n, dtype=bool)
+    arrays: list[np.ndarray] | None = None
+    for start in range(0, n, step):
+        if should_stop is not None and should_stop():
+            break
+        idx = order[start : start + step]
+        batch = classifier.score_arrays([texts[i] for i in idx])
+        if arrays is None:
+            arrays = [np.zeros((n, *a.shape[1:]), dtype=a.dtype) for a in batch]
+        for whole, part in zip(arrays, batch, strict=True):
+            whole[idx] = part
+        done[idx] = True
+        if on_batch is not None:
+            on_batch(len(idx))
+    if arrays is None:  # nothing scored (an empty chunk, or stopped before the first batch)
+        labels = len(classifier.labels)
+        arrays = [np.zeros((n, labels)), np.zeros((n, labels), dtype=bool), np.zeros(n), np.zeros(n, dtype=np.int64)]
+    probs, flags, risk, windows = arrays
+    return done, (probs, flags, risk, windows)
 
 
 def queue_rows(

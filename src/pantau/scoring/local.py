@@ -22,6 +22,11 @@ enqueued *before* its part is committed; the queue is idempotent per (post id, m
 replayed chunk never duplicates queue items.
 Ids are unique over the whole run: one :class:`~pantau.io.IdIndex` is shared by every input's reader
 and, on resume, rebuilt from the committed parts. One run per folder: :class:`~pantau.scoring.lock.RunLock`.
+
+SIGTERM (or Ctrl-C): the batch in hand is finished, the chunk's scored posts are committed as a part,
+its unscored posts are recorded in the checkpoint to be read again (``redo_rows``), and
+:class:`~pantau.scoring.options.Stopped` is raised (the CLI exits 128 + signal: 143 for SIGTERM). The
+same command resumes.
 """
 
 from __future__ import annotations
@@ -33,10 +38,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from pantau.io import IdIndex, RejectsWriter, read_posts, write_parquet_atomic
 from pantau.scoring.checkpoint import committed_ids, fingerprint, prepare_out, read_finished
 from pantau.scoring.frame import queue_rows, score_frame, span_finder
-from pantau.scoring.lock import RunLock
 from pantau.scoring.manifest import build_manifest, write_manifest
 from pantau.scoring.options import (
     CHECKPOINT_FILE,
@@ -47,12 +53,13 @@ from pantau.scoring.options import (
     ScoreError,
     ScoreOptions,
     ScoreResult,
-    input_paths,
+    Stopped,
     load_classifier,
 )
-from pantau.scoring.preflight import check_inputs
 from pantau.scoring.progress import Progress
 from pantau.scoring.sink import QueueSink
+from pantau.scoring.start import run_sink, started
+from pantau.scoring.stop import StopSignal
 
 if TYPE_CHECKING:
     from pantau.model.classifier import Classifier
@@ -66,6 +73,7 @@ __all__ = [
     "ScoreError",
     "ScoreOptions",
     "ScoreResult",
+    "Stopped",
     "score_files",
 ]
 
@@ -85,23 +93,15 @@ def score_files(
     ``sink`` is the run's queue (default: one built from ``options.queue_url`` and closed at the end);
     a caller that passes one owns it.
     """
-    options = options or ScoreOptions()
-    paths = input_paths(inputs)
-    check_inputs(paths, options)  # before the model loads: "cannot start" is said at once
-    with RunLock(out_dir):
-        clf = load_classifier(model, options)
-        own_sink = sink is None
-        if own_sink:
-            sink = QueueSink.from_options(options)
-        try:
-            return _run(paths, clf, Path(out_dir), options, sink)
-        finally:
-            if own_sink and sink is not None:
-                sink.close()
+    with started(inputs, out_dir, options) as (paths, opts), StopSignal() as stop:
+        clf = load_classifier(model, opts)  # a signal now stops at once: nothing written yet
+        stop.defer()  # from here a signal lets the batch in hand finish and commits it
+        with run_sink(sink, opts) as run_queue:
+            return _run(paths, clf, Path(out_dir), opts, run_queue, stop)
 
 
 def _run(
-    paths: list[Path], clf: Classifier, out: Path, options: ScoreOptions, sink: QueueSink | None
+    paths: list[Path], clf: Classifier, out: Path, options: ScoreOptions, sink: QueueSink | None, stop: StopSignal
 ) -> ScoreResult:
     find_spans = span_finder()
     fp = fingerprint(paths, clf.folder, clf.meta, options)
@@ -134,18 +134,27 @@ def _run(
             if start.done:
                 continue
             reader = read_posts(path, **options.reader_options(), rejects=rejects, skip_rows=start.rows_done,
-                                seen_ids=seen)
+                                seen_ids=seen, redo_rows=start.redo_rows)
             for chunk in reader:
+                pending: list[int] = []
                 if len(chunk):
-                    scored = score_frame(clf, chunk, find_spans=find_spans)
-                    if sink is not None:
-                        state.enqueued += sink.put(queue_rows(clf, chunk, scored, path.name), clf.meta.version)
-                    write_parquet_atomic(scored, out / PART_PATTERN.format(state.next_part))
-                    state.next_part += 1
-                    state.scored += len(scored)
+                    scored = score_frame(clf, chunk, find_spans=find_spans, on_batch=progress.advance,
+                                         should_stop=stop)
+                    if len(scored) < len(chunk):  # stopped mid-chunk: commit what is scored, redo the rest
+                        unscored = ~np.isin(chunk["id"].to_numpy(), scored["id"].to_numpy())
+                        pending = chunk.loc[unscored, "row"].astype(int).tolist()
+                        chunk = chunk.loc[~unscored]
+                    if len(scored):
+                        if sink is not None:
+                            state.enqueued += sink.put(queue_rows(clf, chunk, scored, path.name), clf.meta.version)
+                        write_parquet_atomic(scored, out / PART_PATTERN.format(state.next_part))
+                        state.next_part += 1
+                        state.scored += len(scored)
                 # Per-input progress = what earlier attempts consumed + what this attempt's reader saw.
-                state.inputs[index] = start.advanced(reader.summary, done=False)
+                state.inputs[index] = start.advanced(reader.summary, done=False, pending=pending)
                 commit()
+                if stop():
+                    raise Stopped(_stopped_message(stop.signum, state.scored, out), int(stop.signum or 0))
             # Rows rejected after the last yielded chunk are only counted once the reader is exhausted.
             state.inputs[index] = start.advanced(reader.summary, done=True)
             commit()
@@ -165,6 +174,14 @@ def _run(
     write_manifest(manifest, out)
     (out / CHECKPOINT_FILE).unlink(missing_ok=True)
     return ScoreResult(out, manifest)
+
+
+def _stopped_message(signum: int | None, scored: int, out: Path) -> str:
+    import signal
+
+    name = signal.Signals(signum).name if signum else "a signal"
+    return (f"stopped by {name} after the batch in hand: {scored:,} posts scored and committed in {out}; "
+            "run the same command again to resume")
 
 
 def _size(path: Path) -> int:

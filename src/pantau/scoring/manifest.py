@@ -1,7 +1,7 @@
 """``_manifest.json``: one builder, so the local and the Ray engine describe a finished run alike.
 
 Keys: ``status``, ``engine`` (``local`` | ``ray``), ``workers`` (1 process, or the Ray actor pool's
-size), ``counts`` (read = scored + rejected, enqueued), ``started_at``, ``finished_at``, ``attempts``,
+size), ``counts`` (read = scored + rejected, enqueued, blank_lines: skipped, not posts), ``started_at``, ``finished_at``, ``attempts``,
 ``duration_s``, ``posts_per_s``, ``parts``, ``int8_verified_in_fp32``, ``inputs`` (per-input summaries),
 ``model`` (identity, labels, thresholds), ``settings``, ``queue``, ``fingerprint``.
 """
@@ -42,6 +42,7 @@ def build_manifest(
             "scored": state.scored,
             "rejected": state.rejected,
             "enqueued": state.enqueued,
+            "blank_lines": state.blank,
         },
         "started_at": state.started_at,
         "finished_at": utc_now(),

@@ -7,6 +7,7 @@ Classifier (and with it torch) is imported only inside :func:`load_classifier`, 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pantau.config import IOSettings
+
 if TYPE_CHECKING:
+    from pantau.config import Settings
     from pantau.model.classifier import Classifier
 
 MANIFEST_FILE = "_manifest.json"
@@ -35,15 +39,24 @@ class ResumeMismatch(ScoreError):
     """The output folder holds a run made with different inputs, model or settings."""
 
 
-@dataclass(frozen=True)
-class ScoreOptions:
-    """Everything ``score_files`` needs besides inputs, model and output folder (from ``params.yaml``)."""
+class Stopped(ScoreError):
+    """The run was stopped by a signal after committing what it had scored; the same command resumes it."""
 
-    text_column: str = "text"
-    id_column: str | None = "id"
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+
+
+@dataclass(frozen=True)
+class ScoreOptions(IOSettings):
+    """Everything ``score_files`` needs besides inputs, model and output folder (from ``params.yaml``).
+
+    The reader's settings are :class:`pantau.config.IOSettings` itself (``text_column``, ``id_column``,
+    ``chunk_rows`` — one part file per chunk, 10,000 posts by default —, ``max_chars``, ``encoding``);
+    the rest are scoring's own.
+    """
+
     chunk_rows: int = 10_000
-    max_chars: int = 20_000
-    encoding: str = "utf-8"
     precision: str = "fp32"
     int8_verify_margin: float = 0.5
     threads: int = 0
@@ -58,22 +71,35 @@ class ScoreOptions:
     progress: bool = False
 
     def __post_init__(self) -> None:
+        # Named as the command line names them: these are what an operator mistypes.
         if self.chunk_rows < 1:
             raise ValueError(f"--chunk-rows must be ≥ 1, got {self.chunk_rows}")
         if self.batch_size < 1:
             raise ValueError(f"--batch-size must be ≥ 1, got {self.batch_size}")
+        if self.threads < 0:
+            raise ValueError(f"--threads must be ≥ 0 (0 = all cores), got {self.threads}")
         if not 0.0 <= self.risk_threshold <= 1.0:
             raise ValueError(f"risk_threshold must be within [0, 1], got {self.risk_threshold}")
+        super().__post_init__()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **given: Any) -> ScoreOptions:
+        """Options from ``params.yaml`` (``io``, ``score``, ``queue``), with ``given`` (not ``None``) on top."""
+        s, q = settings.score, settings.queue
+        values: dict[str, Any] = {
+            **dataclasses.asdict(settings.io),
+            "chunk_rows": s.chunk_rows,
+            **{k: getattr(s, k) for k in ("precision", "int8_verify_margin", "threads", "batch_size",
+                                          "max_length", "stride")},
+            "risk_threshold": q.risk_threshold,
+            "double_review_risk": q.double_review_risk,
+            "aging_per_hour": q.aging_per_hour,
+        }
+        return cls(**(values | {k: v for k, v in given.items() if v is not None}))
 
     def reader_options(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`pantau.io.read_posts`, shared by the local and Ray engines."""
-        return {
-            "text_column": self.text_column,
-            "id_column": self.id_column,
-            "chunk_rows": self.chunk_rows,
-            "max_chars": self.max_chars,
-            "encoding": self.encoding,
-        }
+        """Keyword arguments for :func:`pantau.io.read_posts` (the IOSettings fields), shared by both engines."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(IOSettings)}
 
     def classifier_options(self) -> dict[str, Any]:
         """Keyword arguments for :meth:`pantau.model.classifier.Classifier.load`."""

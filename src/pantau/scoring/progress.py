@@ -33,6 +33,7 @@ class Progress:
 
     def __init__(self, paths: Sequence[Path], done: int, *, enabled: bool):
         self._bar: Any = None
+        self._done = done
         if not enabled:
             return
         # Imported here: rich is only needed when a bar is drawn (jobs run with --quiet).
@@ -61,16 +62,22 @@ class Progress:
         )
         self._task = self._bar.add_task("score", total=total, completed=done, rate="-")
         self._start = time.monotonic()
-        self._start_done = done
+        self._start_done = self._done = done
         self._bar.start()
 
     def update(self, done: int) -> None:
-        """Show ``done`` rows read so far and the rate of this attempt."""
+        """Show ``done`` rows read so far (scored + rejected: set at each commit) and this attempt's rate."""
         if self._bar is None:
             return
+        self._done = done
         elapsed = max(time.monotonic() - self._start, 1e-9)
         rate = (done - self._start_done) / elapsed
         self._bar.update(self._task, completed=done, rate=f"{rate:,.0f}")
+
+    def advance(self, posts: int) -> None:
+        """``posts`` more scored: called after every batch, so the bar moves between commits too."""
+        if self._bar is not None:
+            self.update(self._done + posts)
 
     def stop(self) -> None:
         """Leave the bar as it is on screen."""

@@ -41,7 +41,6 @@ import pandas as pd
 from pantau.io import RejectsWriter, read_posts, write_json_atomic
 from pantau.scoring.checkpoint import InputProgress, RunState, fingerprint, read_finished
 from pantau.scoring.frame import QUEUE_COLUMNS, queue_rows, score_frame, span_finder
-from pantau.scoring.lock import RunLock
 from pantau.scoring.manifest import build_manifest, write_manifest
 from pantau.scoring.options import (
     CHECKPOINT_FILE,
@@ -51,11 +50,10 @@ from pantau.scoring.options import (
     ScoreError,
     ScoreOptions,
     ScoreResult,
-    input_paths,
     load_classifier,
 )
-from pantau.scoring.preflight import check_inputs
 from pantau.scoring.sink import QueueSink
+from pantau.scoring.start import run_sink, started
 
 if TYPE_CHECKING:
     from pantau.model.classifier import Classifier
@@ -154,12 +152,9 @@ def score_files_ray(
     except ImportError as exc:
         raise ScoreError("--engine ray needs the optional extra: pip install 'pantau[ray]'") from exc
 
-    options = options or ScoreOptions()
     # Resolved: tasks and actors may run on other machines, with another working directory.
-    paths = [p.resolve() for p in input_paths(inputs)]
-    check_inputs(paths, options)
-    with RunLock(out_dir):
-        return _start(ray, paths, model, Path(out_dir), options, sink, actors, cpus_per_actor, ray_init)
+    with started(inputs, out_dir, options, resolve=True) as (paths, opts):
+        return _start(ray, paths, model, Path(out_dir), opts, sink, actors, cpus_per_actor, ray_init)
 
 
 def _start(
@@ -189,16 +184,10 @@ def _start(
         )
     for path in own:
         path.unlink()
-    own_sink = sink is None
-    if own_sink:
-        sink = QueueSink.from_options(options)
-    try:
-        if sink is not None:
-            sink.open()  # migrations run here, once, not in every actor
-        return _run(ray, paths, folder, clf, fp, out, options, sink, actors, cpus_per_actor, ray_init)
-    finally:
-        if own_sink and sink is not None:
-            sink.close()
+    with run_sink(sink, options) as run_queue:
+        if run_queue is not None:
+            run_queue.open()  # migrations run here, once, not in every actor
+        return _run(ray, paths, folder, clf, fp, out, options, run_queue, actors, cpus_per_actor, ray_init)
 
 
 def _run(
@@ -216,6 +205,8 @@ def _run(
 ) -> ScoreResult:
     if not ray.is_initialized():
         ray.init(**({"include_dashboard": False, "log_to_driver": False} | (ray_init or {})))
+    # Ray Data's progress bars follow ours: none with --quiet or when stderr is not a terminal.
+    ray.data.DataContext.get_current().enable_progress_bars = options.progress
     if actors is None:
         actors = max(1, int(ray.cluster_resources().get("CPU", 1) // cpus_per_actor))
     state = RunState.fresh(fp, paths)
@@ -270,13 +261,14 @@ def _finish(out: Path, state: RunState) -> int:
             summary_path.unlink()
             state.inputs[i] = InputProgress(
                 path=entry.path,
-                rows_done=summary["read"],
+                rows_done=summary["last_row"],
                 done=True,
                 read=summary["read"],
                 kept=summary["kept"],
                 rejected=summary["rejected"],
                 reasons=dict(summary["reasons"]),
                 encoding=summary["encoding"],
+                blank=summary["blank"],
             )
     if not header_written:
         (out / REJECTS_FILE).unlink()
