@@ -11,6 +11,11 @@ Exit codes (also in ``pantau score --help`` and the README):
   run (the message names it), model not found, or the output folder holds a run with other
   inputs/model/settings (the message says which changed; use another ``--out`` or ``--no-resume``).
 * ``3`` — finished, but rows were rejected and ``--fail-on-rejects`` was given.
+* ``143`` — stopped by SIGTERM (``130``: Ctrl-C) after finishing the batch in hand and committing it;
+  one line says so; rerun the same command to resume.
+
+``--quiet`` prints nothing on a run that goes well: no progress bar, summary or INFO lines, nothing from
+ONNX Runtime, transformers or Ray; pantau's own warnings (something to act on) and errors still show.
 """
 
 from __future__ import annotations
@@ -26,13 +31,16 @@ if TYPE_CHECKING:
 
 from pantau.cli.common import EXIT_ERROR, EXIT_OK, EXIT_REJECTS, EXIT_USAGE  # re-exported
 
+EXIT_SIGNAL_BASE = 128  # a stopped run exits 128 + the signal number, as a shell reports a signal death
+
 
 def register(app: typer.Typer) -> None:
     """Add ``pantau score`` to the top-level app."""
 
     @app.command(
         epilog="Exit codes: 0 finished; 1 failed while running (rerun to resume); 2 cannot start as given; "
-        "3 finished with rejects and --fail-on-rejects."
+        "3 finished with rejects and --fail-on-rejects; 143 stopped by SIGTERM after the batch in hand (rerun "
+        "to resume)."
     )
     def score(
         ctx: typer.Context,
@@ -56,12 +64,17 @@ def register(app: typer.Typer) -> None:
         text_column: Annotated[str | None, typer.Option(help="Column holding the post text.")] = None,
         id_column: Annotated[str | None, typer.Option(help="Column holding the post id.")] = None,
         resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = True,
-        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", "-q", help="Print nothing but warnings and errors (for jobs).")
+        ] = False,
         fail_on_rejects: Annotated[bool, typer.Option(help="Exit 3 when any row was rejected.")] = False,
     ) -> None:
         """Score posts into part files with per-label probabilities, flags, risk and divisive-term spans."""
         from pantau.cli.common import fail, settings_from
 
+        if quiet:
+            _quiet_logging()
+        _say_missing_params(ctx)
         settings = settings_from(ctx)
         s = settings.score
         queue = _production_queue(queue, quiet=quiet)
@@ -82,22 +95,15 @@ def register(app: typer.Typer) -> None:
         from pantau.scoring.options import ScoreOptions
 
         try:
-            options = ScoreOptions(
-                text_column=text_column or settings.io.text_column,
-                id_column=id_column if id_column is not None else settings.io.id_column,
-                chunk_rows=s.chunk_rows if chunk_rows is None else chunk_rows,
-                max_chars=settings.io.max_chars,
-                encoding=settings.io.encoding,
+            options = ScoreOptions.from_settings(
+                settings,
+                text_column=text_column or None,
+                id_column=id_column,
+                chunk_rows=chunk_rows,
                 precision=chosen_precision,
-                int8_verify_margin=s.int8_verify_margin,
-                threads=s.threads if threads is None else threads,
-                batch_size=s.batch_size if batch_size is None else batch_size,
-                max_length=s.max_length,
-                stride=s.stride,
+                threads=threads,
+                batch_size=batch_size,
                 queue_url=queue,
-                risk_threshold=settings.queue.risk_threshold,
-                double_review_risk=settings.queue.double_review_risk,
-                aging_per_hour=settings.queue.aging_per_hour,
                 resume=resume,
                 progress=not quiet and sys.stderr.isatty(),
             )
@@ -114,6 +120,53 @@ def register(app: typer.Typer) -> None:
         )
         if code:
             raise typer.Exit(code)
+
+
+def _quiet_logging() -> None:
+    """``--quiet``: nothing on the terminal from a run that goes well (a nightly job mails any output).
+
+    pantau's own warnings stay (each is something to act on); libraries keep only their errors —
+    ONNX Runtime's graph-fusion INFO lines on first int8 use, transformers' progress bars, Ray's start-up
+    and Ray Data's progress lines, Python warnings raised inside libraries.
+    """
+    import logging
+    import os
+
+    logging.getLogger().setLevel(logging.ERROR)
+    logging.getLogger("pantau").setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_OperatorFilter())
+    logging.captureWarnings(True)  # warnings.warn → the "py.warnings" logger → kept only as errors
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("ORT_LOGGING_LEVEL", "3")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+class _OperatorFilter:
+    """A handler filter for ``--quiet``: pantau's warnings and anyone's errors, whatever a library set
+    its own logger's level to."""
+
+    def filter(self, record: object) -> bool:
+        import logging
+
+        assert isinstance(record, logging.LogRecord)
+        floor = logging.WARNING if record.name.split(".")[0] == "pantau" else logging.ERROR
+        return record.levelno >= floor
+
+
+def _say_missing_params(ctx: typer.Context) -> None:
+    """One line when the default ``params.yaml`` is not here: every setting is then a built-in default."""
+    from pantau.config import DEFAULT_PARAMS
+
+    obj = ctx.ensure_object(dict)
+    params = Path(obj.get("params", DEFAULT_PARAMS))
+    if params == DEFAULT_PARAMS and not params.exists() and not obj.get("missing_params_said"):
+        obj["missing_params_said"] = True
+        typer.echo(f"warning: no {DEFAULT_PARAMS} in {Path.cwd()}: using the built-in settings "
+                   "(pass --params FILE to use one)", err=True)
 
 
 def _production_queue(queue: str | None, *, quiet: bool) -> str | None:
@@ -151,15 +204,12 @@ def run_score(
     from pantau.model.classifier import ClassifierError
     from pantau.model.meta import ModelFolderError
     from pantau.scoring.lock import RunLock
-    from pantau.scoring.options import CannotStart, ResumeMismatch, ScoreError, load_classifier
+    from pantau.scoring.options import CannotStart, ResumeMismatch, ScoreError, Stopped, load_classifier
     from pantau.scoring.preflight import check_inputs
     from pantau.scoring.sink import QueueSink
+    from pantau.scoring.stop import StopSignal
 
     console = Console(stderr=True)
-    if quiet:  # jobs: no model-loading progress bars either
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
     missing = [str(p) for p in paths if not p.is_file()]
     if missing:
         raise fail(f"input file(s) not found: {', '.join(missing)}", EXIT_USAGE)
@@ -172,16 +222,26 @@ def run_score(
         raise fail(str(exc), EXIT_USAGE) from None
     sink = QueueSink.from_options(options)
     try:
-        # One Classifier and one queue sink for the whole run, whichever engine runs it.
-        classifier = load_classifier(model, options)
+        # One Classifier and one queue sink for the whole run, whichever engine runs it; a SIGTERM while
+        # the model loads stops at once with its one line (the local engine then defers it per batch).
+        with StopSignal():
+            classifier = load_classifier(model, options)
         if engine == "ray":
+            import logging
+
             from pantau.scoring.ray import score_files_ray
 
-            result = score_files_ray(paths, classifier, out_dir, options, sink=sink)
+            # ray.init sets the "ray" loggers' level itself: quiet they keep only errors.
+            ray_init = {"logging_level": logging.ERROR} if quiet else None
+            result = score_files_ray(paths, classifier, out_dir, options, sink=sink, ray_init=ray_init)
         else:
             from pantau.scoring.local import score_files
 
             result = score_files(paths, classifier, out_dir, options, sink=sink)
+    except Stopped as exc:
+        # The one line a stopped run prints, quiet or not: what was kept and how to go on.
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(EXIT_SIGNAL_BASE + exc.signum) from None
     except (CannotStart, ResumeMismatch, ClassifierError, ModelFolderError) as exc:
         raise fail(str(exc), EXIT_USAGE) from None
     except (ScoreError, InputError, OSError) as exc:
