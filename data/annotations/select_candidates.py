@@ -2,7 +2,8 @@
 
 Run once from the repository root with ../shared/data beside it:
 
-    python data/annotations/select_candidates.py
+    python data/annotations/select_candidates.py          # the first selection (2026-12-01)
+    python data/annotations/select_candidates.py --rest   # the second: every other Ibrohim tweet with a term
 
 Writes ``data/annotations/candidates/{ibrohim2019_divisive,emot}.csv`` (corpus, file, row, text_sha256)
 and ``.../second_pass.csv`` (the 15 % random sample the second annotator labels independently).
@@ -102,5 +103,35 @@ def main() -> None:
     print(f"emot: {len(emot_rows)} rows; second pass: {len(second)} rows")
 
 
+def select_rest() -> None:
+    """The second selection (2026-12-02): every other Ibrohim tweet in which pantau's lexicon finds a term.
+
+    The first selection sampled the religious/communist smears down to ``TARGET`` rows; these are the
+    remaining tweets with any lexicon term (PKI, kafir, komunis, cina, sipit, aseng, kunyuk, …), mostly
+    ordinary mentions and literal uses, which is exactly what mention-vs-use training and measurement
+    lacked. Rows already annotated and holdout rows are excluded. Writes ``candidates/ibrohim2019_rest.csv``
+    and ``candidates/second_pass_rest.csv`` (15 %, random, for the blind second pass).
+    """
+    from pantau.text import find_spans
+
+    held = holdout_rows()
+    with open(ROOT / "data" / "annotations" / "ibrohim2019_divisive.csv", encoding="utf-8", newline="") as fh:
+        done = {int(r["row"]) for r in csv.DictReader(fh) if r["corpus"] == "ibrohim2019"}
+    with open(SHARED / "ibrohim2019" / "re_dataset.csv", encoding="latin-1", newline="") as fh:
+        ibrohim = [row["Tweet"] for row in csv.DictReader(fh)]
+    chosen = [(i, t) for i, t in enumerate(ibrohim) if i not in held and i not in done and find_spans(t)]
+    refs = [("ibrohim2019", "re_dataset.csv", i, text_sha256(t)) for i, t in chosen]
+    second = sorted(random.Random(SEED + 1).sample(refs, round(0.15 * len(refs))))
+    for name, rows in (("ibrohim2019_rest.csv", refs), ("second_pass_rest.csv", second)):
+        with open(OUT / name, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(["corpus", "file", "row", "text_sha256"])
+            w.writerows(rows)
+    print(f"ibrohim2019 rest: {len(refs)} rows with a lexicon term, not yet annotated (holdout excluded: "
+          f"{len(held)}); second pass: {len(second)} rows")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+
+    select_rest() if "--rest" in sys.argv[1:] else main()
