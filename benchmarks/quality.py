@@ -105,7 +105,8 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
     from pantau.training.data import preprocessing_id
 
     recipe = {"baseline": {}, "span": {"mention_cues": False, "span_context": True},
-              "cues+span": {"mention_cues": True, "span_context": True}}
+              "cues+span": {"mention_cues": True, "span_context": True},
+              "cues+span+masked": {"mention_cues": True, "span_context": True, "masked_term_copies": 1.0}}
     variant = kind.split(":", 1)[1] if ":" in kind else "baseline"
     kind = kind.split(":", 1)[0]
     settings = TrainSettings(
@@ -116,13 +117,37 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
         early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
     )
     if kind == "baseline":
+        from pantau.training.augment import masked_term_copies
         from pantau.training.baseline import train_baseline
+
+        train = masked_term_copies(train, settings.masked_term_copies, seed=settings.seed)
 
         return train_baseline(train, val, out_dir=out, settings=settings, preprocessing=preprocessing_id("classic"))
     from pantau.training.transformer import train_transformer
 
     return train_transformer(train, val, base_model=args.base_path, out_dir=out, settings=settings,
                              preprocessing=preprocessing_id("transformer"), base_name=args.base)
+
+
+def unseen_term_recall(folder: Path, frame: pd.DataFrame) -> float | None:
+    """Share of the divisive uses still flagged when each lexicon term is swapped for a made-up word:
+    how a model would do on a camp nickname coined after it was trained."""
+    import random
+
+    import numpy as np
+
+    from pantau.model.classifier import Classifier
+    from pantau.training.augment import replace_terms
+
+    uses = frame[frame["divisive_label"] == 1]
+    if uses.empty:
+        return None
+    clf = Classifier.load(folder)
+    rng = random.Random(99)  # not the training copies' seed: other made-up words than the ones trained on
+    swapped = [replace_terms(t, rng) for t in uses["text"].astype(str)]
+    j = list(clf.labels).index("divisive_label")
+    probs = clf.predict_proba(swapped)[:, j]
+    return float(np.mean(probs >= clf.meta.thresholds["divisive_label"]))
 
 
 def build_ensemble(folders: dict[str, Path], train: pd.DataFrame, val: pd.DataFrame, out: Path,
@@ -231,7 +256,8 @@ def main() -> None:
                              "judged on the real-post test split), loso (leave each source group out in turn)")
     parser.add_argument("--baselines", default="baseline",
                         help="baseline recipes side by side: baseline (cue lists), baseline:span (masked-context "
-                             "span model), baseline:cues+span")
+                             "span model), baseline:cues+span, baseline:cues+span+masked (+ copies with "
+                             "each term swapped for a made-up word, train.masked_term_copies=1)")
     parser.add_argument("--epochs", type=float, default=5.0)
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -351,6 +377,8 @@ def main() -> None:
                     ev.slices.get("mention_literal", {}).get("divisive_label_flag_rate")
                     if "divisive_label" in trained else None
                 )
+                row["unseen_term_recall"] = (unseen_term_recall(folder, frame)
+                                             if "divisive_label" in trained else None)
                 rows.append(row)
                 results[f"{name}/{eval_name}"] = {"metrics": ev.metrics, "mention_literal": ev.slices.get("mention_literal")}
     table = pd.DataFrame(rows)

@@ -119,6 +119,9 @@ class TrainSettings:
     # masked words around each term (pantau.model.span).
     mention_cues: bool = True
     span_context: bool = False
+    # Weight of counterfactual copies with each divisive term swapped for a made-up word, so nicknames
+    # the lexicon does not know can still be caught (pantau.training.augment); 0 = none.
+    masked_term_copies: float = 0.0
     freeze_layers: int = 0  # also freeze the bottom N encoder layers: no backward through them (CPU speed)
     pos_weight: bool = True
     early_stopping_patience: int = 2
@@ -153,6 +156,7 @@ class TrainSettings:
         _within("train.max_length", self.max_length, 8)
         _within("train.length_percentile", self.length_percentile, 1.0, 100.0)
         _within("train.dropout", self.dropout, 0.0, 1.0)
+        _within("train.masked_term_copies", self.masked_term_copies, 0.0)
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,10 @@ class ServeSettings:
     secret_file: str = "var/secret_key"
     secure_cookies: bool = False  # true when served over HTTPS (behind a TLS proxy): cookies get `Secure`
     session_hours: float = 12.0
+    max_body_bytes: int = 262144  # request bodies larger than this get 413 (a decision note needs < 64 KiB)
+
+    def __post_init__(self) -> None:
+        _within("serve.max_body_bytes", self.max_body_bytes, 1024, 16 * 1024 * 1024)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from pantau.config import Settings
+from pantau.training.augment import masked_term_copies
 from pantau.training.data import load_splits, preprocessing_id, subsample
 from pantau.training.folder import TrainResult, write_model_card
 
@@ -135,6 +136,7 @@ def run_training(settings: Settings, *, track: bool = True, run_name: str | None
     processed = settings.path(settings.data.processed_dir)
     splits = load_splits(processed)
     train = subsample(splits["train"], train_s.max_train_rows, train_s.seed)
+    train = masked_term_copies(train, train_s.masked_term_copies, seed=train_s.seed)
     val = splits["val"]
     target = Path(out_dir) if out_dir else settings.path(settings.model.out_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
