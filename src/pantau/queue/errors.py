@@ -1,4 +1,8 @@
-"""What queue operations raise; the web app maps each class to one HTTP status."""
+"""What queue operations raise; the web app maps each class to one HTTP status.
+
+Each class carries a bilingual ``title`` (Indonesian, English) saying what kind of refusal it is; the
+message says which item or rule, for the person and for the log.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,31 @@ from pydantic import ValidationError
 class QueueError(Exception):
     """An operation is not allowed in the item's current state (message says why)."""
 
+    title: tuple[str, str] = (
+        "Tindakan ini tidak bisa dilakukan pada keadaan item sekarang",
+        "not possible in the item's current state",
+    )
+
 
 class NotFound(QueueError):
     """The item or user does not exist."""
+
+    title = ("Tidak ditemukan", "not found")
 
 
 class Forbidden(QueueError):
     """The user's role does not allow this operation."""
 
+    title = ("Akses ditolak", "forbidden")
+
 
 class ClaimLost(QueueError):
     """The item is no longer held by the person deciding it (the lease ran out, or it was released)."""
+
+    title = (
+        "Item ini sudah tidak Anda pegang (waktu klaim habis atau dilepas)",
+        "you no longer hold this item: the claim ran out or was released",
+    )
 
 
 class Invalid(QueueError, ValueError):
@@ -26,6 +44,8 @@ class Invalid(QueueError, ValueError):
 
     A ``ValueError`` too, so callers that validated input with ``except ValueError`` keep working.
     """
+
+    title = ("Permintaan tidak valid", "invalid request")
 
 
 def describe(exc: ValidationError) -> str:

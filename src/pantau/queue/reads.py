@@ -43,6 +43,18 @@ _ORDER = {
 }
 SORTS: tuple[str, ...] = tuple(Sort)
 
+# Row ids are INTEGER columns: 32-bit signed on PostgreSQL (SQLite's are 64-bit, but the schema is one).
+# An id outside 1..ID_MAX names no row, and is answered as such before it reaches the database
+# (PostgreSQL refuses it with an error; SQLite's driver overflows past 2^63).
+ID_MAX = 2**31 - 1
+# No page can start past the last row there could be.
+OFFSET_MAX = ID_MAX
+
+
+def valid_id(item_id: int) -> bool:
+    """Whether ``item_id`` is one a row could have (1..ID_MAX)."""
+    return 1 <= item_id <= ID_MAX
+
 
 def list_items(
     engine: Engine,
@@ -58,8 +70,8 @@ def list_items(
     """A page of items and the total count matching the filters."""
     if sort not in _ORDER:
         raise Invalid(f"sort must be one of {', '.join(SORTS)}")
-    if not 1 <= limit <= 1000 or offset < 0:
-        raise Invalid("limit must be 1..1000 and offset ≥ 0")
+    if not 1 <= limit <= 1000 or not 0 <= offset <= OFFSET_MAX:
+        raise Invalid(f"limit must be 1..1000 and offset 0..{OFFSET_MAX}")
     where: list[Any] = list(filters.clauses() if filters else [])
     if status is not None:
         statuses = [status] if isinstance(status, str) else list(status)
@@ -81,15 +93,19 @@ def list_items(
 
 def get_item(engine: Engine, item_id: int, *, aging_per_hour: float = 0.01) -> ItemOut:
     """One item, or :class:`NotFound`."""
+    if not valid_id(item_id):
+        raise NotFound(f"item {item_id} tidak ada (item {item_id} does not exist)")
     with Session(engine) as session:
         item = session.get(Item, item_id)
         if item is None:
-            raise NotFound(f"item {item_id} does not exist")
+            raise NotFound(f"item {item_id} tidak ada (item {item_id} does not exist)")
         return ItemOut.from_row(item, aging_per_hour=aging_per_hour, now=utcnow())
 
 
 def item_decisions(engine: Engine, item_id: int) -> list[DecisionOut]:
     """Every decision on an item, oldest first, with reviewer names."""
+    if not valid_id(item_id):
+        return []
     with Session(engine) as session:
         rows = session.execute(
             select(Decision, User.username, UndoneDecision.decision_id)
@@ -122,6 +138,8 @@ def score_history(engine: Engine, post_id: str) -> list[dict[str, Any]]:
 
 def audit_log(engine: Engine, *, item_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
     """Latest audit events (newest first), optionally for one item."""
+    if item_id is not None and not valid_id(item_id):
+        return []  # no item can have that id, so none has events
     query = (
         select(
             AuditEvent.id,
@@ -173,6 +191,8 @@ def claimed_by_user(engine: Engine, user_id: int) -> list[int]:
 
 
 __all__ = [
+    "ID_MAX",
+    "OFFSET_MAX",
     "SORTS",
     "Sort",
     "audit_log",
@@ -182,4 +202,5 @@ __all__ = [
     "list_items",
     "score_history",
     "status_counts",
+    "valid_id",
 ]

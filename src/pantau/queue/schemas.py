@@ -56,12 +56,16 @@ def parse_datetime(value: Any) -> datetime | None:
             return None
         try:
             dt = datetime.fromisoformat(text)  # 3.11 reads a trailing "Z"
-        except ValueError as exc:
-            raise Invalid(str(exc)) from None
+        except ValueError:
+            # Our sentence, not the parser's exception text; the value cut short (it is echoed back).
+            raise Invalid(f"bukan tanggal/waktu ISO-8601 (not an ISO-8601 date/time): {text[:40]!r}") from None
     else:
         raise Invalid(f"not a date/time: {value!r}")
     if dt.tzinfo is not None:
-        dt = dt.astimezone(UTC).replace(tzinfo=None)
+        try:
+            dt = dt.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the first UTC instant there is
+            raise Invalid(f"tanggal/waktu di luar jangkauan (date/time out of range): {value!s:.40}") from None
     return dt
 
 
