@@ -35,6 +35,7 @@ def serve(
         aging_per_hour=settings.queue.aging_per_hour,
         secure_cookies=settings.serve.secure_cookies,
         session_hours=settings.serve.session_hours,
+        max_body_bytes=settings.serve.max_body_bytes,
         claim_batch=settings.queue.claim_batch,
         undo_seconds=settings.queue.undo_seconds,
     )

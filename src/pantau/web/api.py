@@ -31,6 +31,7 @@ from pantau.queue.undo import undo_last
 from pantau.queue.users import UserView
 from pantau.web import auth
 from pantau.web.deps import api_csrf, api_role, api_user, config_of, engine_of
+from pantau.web.params import ItemId, ItemIdFilter, Offset
 from pantau.web.security import csrf_token
 
 router = APIRouter(prefix="/api/v1", tags=["queue"])
@@ -119,7 +120,7 @@ def items(
     until: datetime | None = None,
     sort: Sort = Sort.PRIORITY,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> ItemPage:
     """List items (default: the pending queue by priority) with filters."""
     views, total = list_items(
@@ -135,13 +136,13 @@ def items(
 
 
 @router.get("/items/{item_id}", response_model=ItemOut)
-def item(request: Request, _user: Reviewer, item_id: int) -> ItemOut:
+def item(request: Request, _user: Reviewer, item_id: ItemId) -> ItemOut:
     """One item with its prediction."""
     return get_item(engine_of(request), item_id, aging_per_hour=config_of(request).aging_per_hour)
 
 
 @router.get("/items/{item_id}/decisions", response_model=list[DecisionOut])
-def decisions(request: Request, _user: Lead, item_id: int) -> list[DecisionOut]:
+def decisions(request: Request, _user: Lead, item_id: ItemId) -> list[DecisionOut]:
     """Every decision on an item (leads only: reviewers decide independently)."""
     get_item(engine_of(request), item_id)
     return item_decisions(engine_of(request), item_id)
@@ -162,39 +163,39 @@ def claim(request: Request, user: Reviewer, body: ClaimBody) -> ClaimOut:
 
 
 @router.post("/items/{item_id}/claim", response_model=ItemOut, dependencies=Write)
-def claim_one(request: Request, user: Reviewer, item_id: int) -> ItemOut:
+def claim_one(request: Request, user: Reviewer, item_id: ItemId) -> ItemOut:
     """Claim one particular pending item."""
     claims.claim_item(engine_of(request), user.id, item_id, lease_minutes=config_of(request).lease_minutes)
     return get_item(engine_of(request), item_id)
 
 
 @router.post("/items/{item_id}/release", response_model=ItemOut, dependencies=Write)
-def release(request: Request, user: Reviewer, item_id: int) -> ItemOut:
+def release(request: Request, user: Reviewer, item_id: ItemId) -> ItemOut:
     """Give a claimed item back untouched."""
     claims.release(engine_of(request), user.id, item_id)
     return get_item(engine_of(request), item_id)
 
 
 @router.post("/items/{item_id}/decision", response_model=DecideResult, dependencies=Write)
-def decide(request: Request, user: Reviewer, item_id: int, body: DecisionIn) -> DecideResult:
+def decide(request: Request, user: Reviewer, item_id: ItemId, body: DecisionIn) -> DecideResult:
     """Decide an item you hold. Double-review items wait for a second reviewer; disagreement escalates."""
     return deciding.decide(engine_of(request), user.id, item_id, body)
 
 
 @router.post("/items/{item_id}/resolution", response_model=DecideResult, dependencies=Write)
-def resolve(request: Request, user: Lead, item_id: int, body: DecisionIn) -> DecideResult:
+def resolve(request: Request, user: Lead, item_id: ItemId, body: DecisionIn) -> DecideResult:
     """Lead: settle an escalated item."""
     return deciding.resolve(engine_of(request), user.id, item_id, body)
 
 
 @router.post("/items/{item_id}/override", response_model=DecideResult, dependencies=Write)
-def override(request: Request, user: Lead, item_id: int, body: DecisionIn) -> DecideResult:
+def override(request: Request, user: Lead, item_id: ItemId, body: DecisionIn) -> DecideResult:
     """Lead: replace the final decision of a decided item (history is kept)."""
     return deciding.override(engine_of(request), user.id, item_id, body)
 
 
 @router.post("/items/{item_id}/undo", response_model=DecideResult, dependencies=Write)
-def undo(request: Request, user: Reviewer, item_id: int) -> DecideResult:
+def undo(request: Request, user: Reviewer, item_id: ItemId) -> DecideResult:
     """Take back your last decision on an item while nobody else has acted on it (and within the undo
     window); a review returns the item to you, claimed, to decide again."""
     cfg = config_of(request)
@@ -204,7 +205,7 @@ def undo(request: Request, user: Reviewer, item_id: int) -> DecideResult:
 
 
 @router.post("/items/{item_id}/lease", response_model=ItemOut, dependencies=Write)
-def renew_lease(request: Request, user: Reviewer, item_id: int) -> ItemOut:
+def renew_lease(request: Request, user: Reviewer, item_id: ItemId) -> ItemOut:
     """Renew your claim on an item you are working on (409 once it is no longer yours)."""
     cfg = config_of(request)
     if claims.extend_claim(engine_of(request), user.id, item_id, lease_minutes=cfg.lease_minutes) is None:
@@ -233,7 +234,7 @@ def stats(request: Request, _user: Lead, days: Annotated[int, Query(ge=1, le=365
 def audit(
     request: Request,
     _user: Admin,
-    item_id: int | None = None,
+    item_id: ItemIdFilter = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[dict[str, Any]]:
     """Admin: the audit log, newest first."""

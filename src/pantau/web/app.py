@@ -14,7 +14,8 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from pantau.web import api
 from pantau.web.deps import WebConfig
-from pantau.web.errors import add_exception_handlers
+from pantau.web.errors import ErrorBoundary, add_exception_handlers
+from pantau.web.limits import RequestLimits
 from pantau.web.pages import admin, items, lead, login, queue
 from pantau.web.security import MIN_SECRET_CHARS, LoginThrottle, SecurityHeaders
 from pantau.web.templating import HERE, make_templates
@@ -50,6 +51,8 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
         same_site="strict",
         https_only=config.secure_cookies,
     )
+    app.add_middleware(RequestLimits, max_body_bytes=config.max_body_bytes)  # 413, and no NUL anywhere
+    app.add_middleware(ErrorBoundary)  # inside SecurityHeaders, so a 500 carries the headers too
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     add_exception_handlers(app)

@@ -23,6 +23,7 @@ class WebConfig:
     secure_cookies: bool = False
     session_hours: float = 12.0
     page_size: int = 50
+    max_body_bytes: int = 256 * 1024  # serve.max_body_bytes: larger request bodies get 413
 
 
 class LoginRequired(Exception):

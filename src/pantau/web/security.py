@@ -69,7 +69,10 @@ def csrf_token(session: dict[str, Any]) -> str:
 def csrf_ok(session: dict[str, Any], supplied: str | None) -> bool:
     """Constant-time check of a submitted token against the session's."""
     expected = session.get("csrf")
-    return bool(expected) and isinstance(supplied, str) and hmac.compare_digest(expected, supplied)
+    if not (isinstance(expected, str) and expected and isinstance(supplied, str)):
+        return False
+    # As bytes: compare_digest refuses non-ASCII str (a forged token "é…" used to be a 500).
+    return hmac.compare_digest(expected.encode(), supplied.encode("utf-8", "replace"))
 
 
 class SecurityHeaders:

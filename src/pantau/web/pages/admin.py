@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pantau.queue.reads import audit_log
 from pantau.queue.users import UserView, add_user, list_users, set_active, set_role
 from pantau.web.deps import FORM_WRITE, engine_of, page_role
+from pantau.web.params import ItemIdFilter
 from pantau.web.templating import back, page
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +54,7 @@ def users_change(
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
-def audit_page(request: Request, user: Admin, item: int | None = None) -> Response:
+def audit_page(request: Request, user: Admin, item: ItemIdFilter = None) -> Response:
     """The latest audit events, optionally for one item."""
     events = audit_log(engine_of(request), item_id=item, limit=300)
     return page(request, "audit.html", user, events=events, item=item)

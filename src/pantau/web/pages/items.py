@@ -19,6 +19,8 @@ from pantau.queue.schemas import DecideResult, DecisionIn, iso
 from pantau.queue.undo import undo_last
 from pantau.queue.users import UserView
 from pantau.web.deps import FORM_WRITE, config_of, engine_of, page_role, page_user
+from pantau.web.errors import ErrorText, error_response
+from pantau.web.params import ItemId
 from pantau.web.templating import STATUS_TEXT, back, offer_undo, page
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +55,7 @@ async def _threaded(fn: Callable[..., Any], *args: Any) -> Any:
 
 
 @router.get("/items/{item_id}", response_class=HTMLResponse)
-def item_page(request: Request, user: Reviewer, item_id: int) -> Response:
+def item_page(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     """The post, its scores and highlights, the decision form; leads also see history and audit."""
     cfg = config_of(request)
     engine = engine_of(request)
@@ -92,34 +94,32 @@ def item_page(request: Request, user: Reviewer, item_id: int) -> Response:
 
 
 @router.post("/items/{item_id}/claim", dependencies=FORM_WRITE)
-def claim_one(request: Request, user: Reviewer, item_id: int) -> Response:
+def claim_one(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     """Claim this item."""
     claim_item(engine_of(request), user.id, item_id, lease_minutes=config_of(request).lease_minutes)
     return back(f"/items/{item_id}")
 
 
 @router.post("/items/{item_id}/release", dependencies=FORM_WRITE)
-def release_one(request: Request, user: Reviewer, item_id: int) -> Response:
+def release_one(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     """Give this item back to the queue."""
     release(engine_of(request), user.id, item_id)
     return back("/queue", f"Item {item_id} dikembalikan ke antrean (released)", request)
 
 
 @router.post("/items/{item_id}/decide", dependencies=FORM_WRITE)
-async def decide_one(request: Request, user: Reviewer, item_id: int) -> Response:
+async def decide_one(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     """Record the reviewer's decision and open their next claimed item."""
     decision = decision_from_form(await request.form())
     engine, cfg = engine_of(request), config_of(request)
     try:
         result = await _threaded(_decide_reclaiming, engine, user.id, item_id, decision, cfg.lease_minutes)
     except QueueError as exc:  # the claim is lost for good: show what was typed rather than lose it
-        return page(
+        return error_response(
             request,
-            "error.html",
-            user,
-            status_code=409,
-            status=409,
-            message=f"Keputusan belum tersimpan (not recorded): {exc}",
+            409,
+            f"Keputusan belum tersimpan (not recorded): {exc}",
+            title=ErrorText(*exc.title),
             kept_note=decision.note,
         )
     if result.status == Status.PENDING:
@@ -144,7 +144,7 @@ def _decide_reclaiming(
 
 
 @router.post("/items/{item_id}/undo", dependencies=FORM_WRITE)
-def undo_one(request: Request, user: Reviewer, item_id: int) -> Response:
+def undo_one(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     """Take back my last decision on this item (while nobody else has acted on it)."""
     cfg = config_of(request)
     request.session.pop("undo", None)
@@ -159,14 +159,14 @@ def undo_one(request: Request, user: Reviewer, item_id: int) -> Response:
 
 
 @router.post("/items/{item_id}/lease", dependencies=FORM_WRITE)
-def renew_lease(request: Request, user: Reviewer, item_id: int) -> Response:
+def renew_lease(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     """Renew my claim while I work on the item (the page calls this as I type); JSON for the page."""
     expires = extend_claim(engine_of(request), user.id, item_id, lease_minutes=config_of(request).lease_minutes)
     return JSONResponse({"lease_expires_at": iso(expires)}, status_code=200 if expires else 409)
 
 
 @router.post("/items/{item_id}/resolve", dependencies=FORM_WRITE)
-async def resolve_one(request: Request, user: Lead, item_id: int) -> Response:
+async def resolve_one(request: Request, user: Lead, item_id: ItemId) -> Response:
     """Lead: settle an escalated item."""
     decision = decision_from_form(await request.form())
     await _threaded(resolve, engine_of(request), user.id, item_id, decision)
@@ -175,7 +175,7 @@ async def resolve_one(request: Request, user: Lead, item_id: int) -> Response:
 
 
 @router.post("/items/{item_id}/override", dependencies=FORM_WRITE)
-async def override_one(request: Request, user: Lead, item_id: int) -> Response:
+async def override_one(request: Request, user: Lead, item_id: ItemId) -> Response:
     """Lead: replace the final decision of a decided item."""
     decision = decision_from_form(await request.form())
     await _threaded(override, engine_of(request), user.id, item_id, decision)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pantau.queue.claims import claim
@@ -16,6 +16,7 @@ from pantau.queue.reads import SORTS, list_items, status_counts
 from pantau.queue.schemas import ItemFilter, parse_datetime
 from pantau.queue.users import UserView
 from pantau.web.deps import FORM_WRITE, config_of, engine_of, page_user
+from pantau.web.params import PageNo
 from pantau.web.templating import back, page
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,9 @@ def filters_from_form(label: str, min_risk: str, source: str, since: str, until:
         try:
             return float(value) if value.strip() else None
         except ValueError:
-            raise Invalid(f"risk filter must be a number, got {value!r}") from None
+            raise Invalid(
+                f"filter risiko harus angka 0–1 (the risk filter must be a number), got {value[:40]!r}"
+            ) from None
 
     return ItemFilter(
         label=label or None,
@@ -43,9 +46,12 @@ def filters_from_form(label: str, min_risk: str, source: str, since: str, until:
 
 
 def _end_of(value: str) -> datetime | None:
-    """A date-only "until" (the form's date picker) includes that whole day."""
+    """A date-only "until" (the form's date picker) includes that whole day; the last day there is
+    (9999-12-31) has no day after it, so it means no upper bound at all."""
     parsed = parse_datetime(value)
     if parsed is not None and len(value.strip()) == 10:
+        if parsed.date() == datetime.max.date():
+            return None
         parsed += timedelta(days=1)
     return parsed
 
@@ -66,7 +72,7 @@ def queue_page(
     since: str = "",
     until: str = "",
     sort: str = "priority",
-    page_no: Annotated[int, Query(alias="page", ge=1)] = 1,
+    page_no: PageNo = 1,
 ) -> Response:
     """Pending items by priority (or another order), filtered, a page at a time."""
     filters = filters_from_form(label, min_risk, source, since, until)
