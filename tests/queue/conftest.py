@@ -2,38 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from support.postgres import POSTGRES_URL, require_postgres
 
 from pantau.queue.db import make_engine, scratch_schema, upgrade
-
-POSTGRES_URL = os.environ.get("PANTAU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def postgres_available() -> str | None:
-    """None when PostgreSQL answers, else the reason it does not."""
-    try:
-        import psycopg
-
-        conninfo = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(conninfo, connect_timeout=3):
-            return None
-    except Exception as exc:  # noqa: BLE001 - any failure means: not reachable here
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}"
-
-
-def require_postgres() -> None:
-    reason = postgres_available()
-    if reason:
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(
-                f"{reason} (CI must run the PostgreSQL tests; start the server or set PANTAU_TEST_POSTGRES_URL)"
-            )
-        pytest.skip(reason)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
