@@ -223,6 +223,31 @@ class ServeSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    """Near-duplicate campaigns (pantau.campaigns): MinHash/LSH over normalised text, per time window."""
+
+    threshold: float = 0.6  # estimated Jaccard of two posts' shingle sets for them to be near-duplicates
+    num_perm: int = 128  # MinHash permutations (more: a finer Jaccard estimate, more memory per post)
+    shingle_unit: str = "char"  # char | word: what a shingle is made of
+    shingle_size: int = 5  # characters (or words) per shingle
+    min_tokens: int = 5  # posts with fewer words after normalising are not clustered ("mantap gan")
+    window_hours: float = 48.0  # near-duplicates count together only within this many hours
+    min_accounts: int = 3  # distinct accounts a cluster needs to be a campaign
+    max_posts: int = 2_000_000  # posts kept in the index at most (oldest out first; bounds memory)
+
+    def __post_init__(self) -> None:
+        _within("campaigns.threshold", self.threshold, 0.05, 0.99)
+        _within("campaigns.num_perm", self.num_perm, 16, 1024)
+        _one_of("campaigns.shingle_unit", self.shingle_unit, ("char", "word"))
+        _within("campaigns.shingle_size", self.shingle_size, 1, 20)
+        _within("campaigns.min_tokens", self.min_tokens, 1)
+        if not self.window_hours > 0:
+            raise ConfigError(f"campaigns.window_hours: {self.window_hours} must be > 0")
+        _within("campaigns.min_accounts", self.min_accounts, 2)
+        _within("campaigns.max_posts", self.max_posts, 1)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the pipeline reads, one section per stage."""
 
@@ -235,6 +260,7 @@ class Settings:
     score: ScoreSettings = ScoreSettings()
     queue: QueueSettings = QueueSettings()
     serve: ServeSettings = ServeSettings()
+    campaigns: CampaignSettings = CampaignSettings()
     root: str = "."  # folder relative paths are resolved against (the params file's folder)
 
     def path(self, value: str | os.PathLike[str]) -> Path:
