@@ -126,10 +126,63 @@ def test_the_committed_annotations_join_the_shared_corpora(shared_data: Path) ->
     """Every committed annotation still points at an existing, unchanged, not held-out corpus row."""
     held = {int(x) for x in (shared_data / "ibrohim2019" / "holdout_rows.txt").read_text().split() if x.isdigit()}
     counts = {}
-    for name in ("ibrohim2019_divisive", "emot", "second_pass"):
-        frame = load_annotations(ANNOTATIONS / f"{name}.csv", corpus_root=shared_data, source=name)
+    files = sorted(p for p in ANNOTATIONS.glob("*.csv") if p.name != "timing.csv")
+    assert {p.stem for p in files} >= {"ibrohim2019_divisive", "emot", "second_pass"}
+    for path in files:
+        name = path.stem
+        frame = load_annotations(path, corpus_root=shared_data, source=name)
         counts[name] = len(frame)
         assert not np.isnan(frame[list(LABEL_KEYS)].to_numpy()).any()  # every label known for every row
         ibrohim_rows = {int(i.split("-")[1]) for i in frame["id"] if i.startswith("ibrohim2019-")}
         assert not ibrohim_rows & held
     assert counts["ibrohim2019_divisive"] >= 700 and counts["emot"] >= 1000
+
+
+def _adjudicate(folder: Path, rows: list[dict[str, object]]) -> Path:
+    from pantau.data.annotations import ADJUDICATION_COLUMNS, ADJUDICATION_FILE
+
+    path = folder / ADJUDICATION_FILE
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=ADJUDICATION_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_the_leads_decision_replaces_the_first_pass_where_the_passes_disagreed(corpus: Path, tmp_path: Path) -> None:
+    text = "RT USER: jangan saling sebut cebong"
+    path = _write(tmp_path / "a.csv", [
+        _ref("ibrohim2019", "re_dataset.csv", 0, "dasar cebong dungu", divisive_label=1, incitement=0, kind="use"),
+        _ref("ibrohim2019", "re_dataset.csv", 1, text, divisive_label=1, incitement=0, kind="use"),
+    ])
+    sha = text_sha256(text)
+    _adjudicate(tmp_path, [
+        {"corpus": "ibrohim2019", "file": "re_dataset.csv", "row": 1, "text_sha256": sha, "label": "divisive_label",
+         "first": 1, "second": 0, "final": 0, "note": "counter-speech"},
+        {"corpus": "ibrohim2019", "file": "re_dataset.csv", "row": 1, "text_sha256": sha, "label": "kind",
+         "first": "use", "second": "mention", "final": "mention", "note": ""},
+        # a decision about a row of another annotation file: not this file's business
+        {"corpus": "emot", "file": "train_preprocess.csv", "row": 0, "text_sha256": "0" * 16, "label": "abusive",
+         "first": 1, "second": 0, "final": 0, "note": ""},
+    ])
+    frame = load_annotations(path, corpus_root=corpus)
+    assert frame["divisive_label"].tolist() == [1.0, 0.0]
+    assert frame["kind"].tolist() == ["use", "mention"]
+    assert frame.attrs["adjudicated"] == 1 and frame.attrs["kinds"] == {"use": 1, "mention": 1}
+    assert f"{sha},,,1,0,use" in path.read_text()  # the file keeps the first pass as labelled
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [({"final": "2"}, "is not 0 or 1"), ({"label": "mood"}, "label='mood'"),
+     ({"label": "kind", "final": "maybe"}, "final kind='maybe'"), ({"text_sha256": "f" * 16}, "different text hash")],
+)
+def test_a_bad_adjudication_stops_the_load(corpus: Path, tmp_path: Path, change: dict[str, str], message: str) -> None:
+    text = "dasar cebong dungu"
+    path = _write(tmp_path / "a.csv", [
+        _ref("ibrohim2019", "re_dataset.csv", 0, text, divisive_label=1, incitement=0, kind="use")])
+    row = {"corpus": "ibrohim2019", "file": "re_dataset.csv", "row": 0, "text_sha256": text_sha256(text),
+           "label": "incitement", "first": 0, "second": 1, "final": 1, "note": "", **change}
+    _adjudicate(tmp_path, [row])
+    with pytest.raises(CorpusError, match=message):
+        load_annotations(path, corpus_root=corpus)

@@ -4,7 +4,8 @@ An annotation file (``data/annotations/*.csv``) holds row references and labels,
 ``corpus, file, row, text_sha256, hate_speech, abusive, divisive_label, incitement, kind, annotator, note``.
 The loader reads each referenced corpus from ``corpus_root`` (``../shared/data``), checks that the row
 exists, that its text still hashes to ``text_sha256`` and that it is not one of the held-out evaluation
-rows, and returns the common labelled frame. Any problem stops the load with the file, line and reason:
+rows, applies the lead's decision where the two passes disagreed (``adjudicated.csv`` beside the file: the
+files stay as the first pass labelled them), and returns the common labelled frame. Any problem stops the load with the file, line and reason:
 an annotation that cannot be joined is a bug in our data, not a row to skip quietly.
 
 Ibrohim 2019 rows are annotated for ``divisive_label`` and ``incitement`` only; their ``hate_speech``
@@ -30,6 +31,9 @@ from pantau.labels import LABEL_KEYS
 ANNOTATION_COLUMNS = ("corpus", "file", "row", "text_sha256", *LABEL_KEYS, "kind", "annotator", "note")
 ANNOTATION_KINDS = ("use", "mention", "literal", "quote", "none")
 HOLDOUT_FILE = "ibrohim2019/holdout_rows.txt"
+# Where the two passes disagreed, the lead's decision: one row per (row, label), beside the annotation files.
+ADJUDICATION_FILE = "adjudicated.csv"
+ADJUDICATION_COLUMNS = ("corpus", "file", "row", "text_sha256", "label", "first", "second", "final", "note")
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,40 @@ def _label(value: str, where: str, column: str) -> float:
     raise CorpusError(f"{where}: {column}={value!r} is not 0, 1 or empty")
 
 
+def load_adjudications(path: Path) -> dict[tuple[str, str, int], dict[str, str]]:
+    """Final labels decided where the passes disagreed: ``(corpus, file, row) → {label: final}``.
+
+    Each row keeps both passes' values (``first``, ``second``) beside the ``final`` one, so the decision
+    can be audited; the annotation files themselves stay as the first pass labelled them.
+    """
+    if not path.exists():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ADJUDICATION_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CorpusError(f"{path}: column(s) {', '.join(missing)} missing; expected {', '.join(ADJUDICATION_COLUMNS)}")
+        out: dict[tuple[str, str, int], dict[str, str]] = {}
+        for line, rec in enumerate(reader, start=2):
+            where = f"{path}:{line}"
+            label, final = rec["label"].strip(), rec["final"].strip()
+            if label not in (*LABEL_KEYS, "kind"):
+                raise CorpusError(f"{where}: label={label!r} is not one of {(*LABEL_KEYS, 'kind')}")
+            if label == "kind" and final not in ANNOTATION_KINDS:
+                raise CorpusError(f"{where}: final kind={final!r} not in {ANNOTATION_KINDS}")
+            if label != "kind" and final not in ("0", "1"):
+                raise CorpusError(f"{where}: final {label}={final!r} is not 0 or 1")
+            try:
+                key = (rec["corpus"], rec["file"], int(rec["row"]))
+            except ValueError:
+                raise CorpusError(f"{where}: row {rec['row']!r} is not a row number") from None
+            decided = out.setdefault(key, {"text_sha256": rec["text_sha256"]})
+            if label in decided:
+                raise CorpusError(f"{where}: {label} of {key} adjudicated twice")
+            decided[label] = final
+    return out
+
+
 def load_annotations(
     path: str | Path, *, corpus_root: str | Path, source: str = "annotations", weight: float = 1.0
 ) -> pd.DataFrame:
@@ -108,6 +146,8 @@ def load_annotations(
             raise CorpusError(f"{path}: column(s) {', '.join(missing)} missing; expected {', '.join(ANNOTATION_COLUMNS)}")
         rows = list(reader)
     held = holdout_rows(root)
+    adjudicated = load_adjudications(path.parent / ADJUDICATION_FILE)
+    changed = 0
     corpora: dict[tuple[str, str], list[dict[str, str]]] = {}
     out, problems, seen = [], [], set()
     kinds: Counter[str] = Counter()
@@ -141,6 +181,13 @@ def load_annotations(
         if text_sha256(raw) != ref["text_sha256"]:
             problems.append(f"{where}: {spec.path} row {index} changed since it was annotated (text hash differs)")
             continue
+        decided = adjudicated.get((ref["corpus"], ref["file"], index))
+        if decided:
+            if decided["text_sha256"] != ref["text_sha256"]:
+                problems.append(f"{where}: {ADJUDICATION_FILE} holds a different text hash for row {index}")
+                continue
+            ref = {**ref, **{k: v for k, v in decided.items() if k != "text_sha256"}}
+            changed += 1
         kind = ref["kind"].strip()
         if kind not in ANNOTATION_KINDS:
             problems.append(f"{where}: kind={kind!r} not in {ANNOTATION_KINDS}")
@@ -165,4 +212,5 @@ def load_annotations(
     result = finish_frame(frame, source, weight)
     result.attrs["summary"] = summary
     result.attrs["kinds"] = dict(kinds)
+    result.attrs["adjudicated"] = changed
     return result

@@ -92,6 +92,7 @@ def prepare(settings: Settings) -> PrepareResult:
                                            **(summary.as_dict() if summary else {"kept": len(frame)})}
             if "kinds" in frame.attrs:  # annotations: every annotation read, by kind of term occurrence
                 sources_report[source.name]["kinds"] = frame.attrs.pop("kinds")
+                sources_report[source.name]["adjudicated"] = frame.attrs.pop("adjudicated", 0)
             log.info("%s: %s", source.name, summary)
             frames.append(frame)
     combined = pd.concat(frames, ignore_index=True)
