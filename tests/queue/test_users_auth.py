@@ -242,3 +242,11 @@ def test_two_admins_demoting_each_other_at_once_leave_one(
     assert sorted(outcomes) == ["ok", "refused"]
     admins = [name for name in ("adi", "lia") if find_user(engine, name).role == "admin"]  # type: ignore[union-attr]
     assert len(admins) == 1
+
+
+def test_a_change_that_changes_nothing_keeps_the_sessions(engine: Engine, people: dict[str, int]) -> None:
+    # The admin form sends role and state together; re-saving the same values must not sign anyone out.
+    token = sessions.start_session(engine, people["rina"], hours=12)
+    set_role(engine, "rina", "reviewer")
+    set_active(engine, "rina", True)
+    assert sessions.session_user(engine, token) is not None

@@ -103,7 +103,8 @@ def test_cookie_and_security_headers(app: FastAPI, engine: Engine) -> None:
         "/login", data={"csrf_token": csrf_from(page.text), "username": "rina", "password": PASSWORD}
     )
     cookie = response.headers["set-cookie"].lower()
-    assert "httponly" in cookie and "samesite=strict" in cookie and "secure" not in cookie
+    # Lax (issue 15): a link from another site arrives signed in; writes still need the CSRF token.
+    assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
     assert PASSWORD not in response.headers["set-cookie"]
     from pantau.web.app import WebConfig, create_app
 
@@ -126,16 +127,12 @@ def test_docs_are_offline_and_openapi_lists_the_api(app: FastAPI) -> None:
         assert path in schema["paths"]
 
 
-def test_wrong_password_throttle_and_open_redirect(app: FastAPI) -> None:
+def test_wrong_password_and_open_redirect(app: FastAPI) -> None:
+    # The login throttle (growing delays per username+client and per client) is in test_auth_throttle.py.
     client = TestClient(app, follow_redirects=False)
     token = csrf_from(client.get("/login").text)
-    for _ in range(5):
-        reply = client.post(
-            "/login", data={"csrf_token": token, "username": "budi", "password": "salah-salah"}
-        )
-        assert reply.status_code == 401
-    blocked = client.post("/login", data={"csrf_token": token, "username": "budi", "password": PASSWORD})
-    assert blocked.status_code == 429  # right password, but too many failures first
+    reply = client.post("/login", data={"csrf_token": token, "username": "budi", "password": "salah-salah"})
+    assert reply.status_code == 401
     ok = client.post(
         "/login",
         data={"csrf_token": token, "username": "rina", "password": PASSWORD, "next": "//evil.example/x"},

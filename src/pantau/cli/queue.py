@@ -342,6 +342,49 @@ def users_deactivate(ctx: typer.Context, username: str) -> None:
     typer.echo(f"{username} deactivated")
 
 
+@users_app.command("reactivate")
+def users_reactivate(ctx: typer.Context, username: str) -> None:
+    """Let a deactivated account sign in again (with its old password and role)."""
+    from pantau.queue.users import set_active
+
+    try:
+        set_active(engine_for(ctx), username, True)
+    except ValueError as exc:
+        raise fail(str(exc), 2) from None
+    typer.echo(f"{username} reactivated")
+
+
+@users_app.command("throttled")
+def users_throttled(ctx: typer.Context) -> None:
+    """Clients the login throttle is delaying: per (username, client) and per client ("*")."""
+    from pantau.queue.throttle import list_throttles
+
+    rows = list_throttles(engine_for(ctx))
+    if not rows:
+        typer.echo("no failed sign-ins on record")
+        return
+    typer.echo(f"{'username':20s} {'client':40s} {'failures':>8s} {'wait s':>7s}  last failure (UTC)")
+    for t in rows:
+        last = t.last_failure_at.strftime("%Y-%m-%d %H:%M:%S")
+        typer.echo(f"{t.username or '*':20s} {t.client:40s} {t.failures:8d} {t.wait_seconds:7.0f}  {last}")
+
+
+@users_app.command("unthrottle")
+def users_unthrottle(
+    ctx: typer.Context,
+    username: Annotated[str | None, typer.Argument(help="Forget this username's failures.")] = None,
+    client: Annotated[str | None, typer.Option(help="Only from this client address (all its keys).")] = None,
+    all_keys: Annotated[bool, typer.Option("--all", help="Forget every failed sign-in.")] = False,
+) -> None:
+    """Clear login delays: a username (from every client), a client, both, or --all."""
+    from pantau.queue.throttle import clear_throttle
+
+    if username is None and client is None and not all_keys:
+        raise fail("name a USERNAME, a --client, or pass --all", 2)
+    n = clear_throttle(engine_for(ctx), username=username, client=client)
+    typer.echo(f"cleared {n} throttle key(s)")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``queue`` and ``users`` to the top-level app."""
     app.add_typer(queue_app, name="queue")

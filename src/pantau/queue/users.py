@@ -171,21 +171,28 @@ def set_active(engine: Engine, username: str, active: bool, *, actor_id: int | N
     _update(engine, username, {"active": active}, "user_active", actor_id, {"active": active})
 
 
-def _keeps_an_admin(conn: Connection, target: Any, values: dict[str, object]) -> None:
-    """Refuse a change that would leave no active admin.
+def _lock_admins(conn: Connection) -> list[int]:
+    """Lock every active admin row, in id order, and return their ids.
 
-    Every active admin row is locked first (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction
-    already serialises writers), so two admins demoting each other at once cannot both pass."""
+    ``FOR UPDATE`` on PostgreSQL (SQLite's write transaction already serialises writers): taken before
+    the target row, always in the same order, so two admins demoting each other at once neither both
+    pass nor deadlock — the second waits, then sees the first one's change."""
+    return list(
+        conn.execute(
+            select(User.id)
+            .where(User.role == Role.ADMIN, User.active.is_(True))
+            .order_by(User.id)
+            .with_for_update()
+        ).scalars()
+    )
+
+
+def _keeps_an_admin(admins: list[int], target: Any, values: dict[str, object]) -> None:
+    """Refuse a change that would leave no active admin (``admins``: from :func:`_lock_admins`)."""
     role = values.get("role", target.role)
     active = values.get("active", target.active)
     if target.role != Role.ADMIN or not target.active or (role == Role.ADMIN and active):
         return
-    admins = conn.execute(
-        select(User.id)
-        .where(User.role == Role.ADMIN, User.active.is_(True))
-        .order_by(User.id)
-        .with_for_update()
-    ).scalars()
     if not any(uid != target.id for uid in admins):
         raise Invalid(LAST_ADMIN)
 
@@ -213,12 +220,15 @@ def _update(
 ) -> None:
     now = utcnow()
     with write_transaction(engine) as conn:
+        admins = _lock_admins(conn) if event != "user_password" else []
         target = conn.execute(
             select(User.id, User.role, User.active).where(User.username == username).with_for_update()
         ).first()
         if target is None:
             raise Invalid(f"user {username!r} does not exist")
-        _keeps_an_admin(conn, target, values)
+        if event != "user_password" and all(getattr(target, k) == v for k, v in values.items()):
+            return  # nothing changes (the admin form sends role and state together): sessions stay
+        _keeps_an_admin(admins, target, values)
         conn.execute(
             update(User).where(User.id == target.id).values(**values, session_epoch=User.session_epoch + 1)
         )

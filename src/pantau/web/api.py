@@ -97,14 +97,16 @@ def sign_in(request: Request, body: Credentials) -> SessionOut:
     try:
         user = auth.sign_in(request, body.username, body.password, via="api")
     except auth.SignInRefused as exc:
-        raise HTTPException(status_code=exc.status_code, detail=REFUSED[exc.status_code]) from None
+        raise HTTPException(
+            status_code=exc.status_code, detail=REFUSED[exc.status_code], headers=exc.headers
+        ) from None
     return SessionOut(username=user.username, role=user.role, csrf_token=csrf_token(request.session))
 
 
 @router.delete("/session", status_code=204, dependencies=Write)
 def sign_out(request: Request, _user: Reviewer) -> None:
-    """End the session."""
-    request.session.clear()
+    """End the session on the server: the cookie, and any copy of it, no longer reads or writes."""
+    auth.end_session(request, via="api")
 
 
 @router.get("/items", response_model=ItemPage)

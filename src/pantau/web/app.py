@@ -17,7 +17,7 @@ from pantau.web.deps import WebConfig
 from pantau.web.errors import ErrorBoundary, add_exception_handlers
 from pantau.web.limits import RequestLimits
 from pantau.web.pages import admin, items, lead, login, queue
-from pantau.web.security import MIN_SECRET_CHARS, LoginThrottle, SecurityHeaders
+from pantau.web.security import MIN_SECRET_CHARS, KeepUnsentSession, SecurityHeaders
 from pantau.web.templating import HERE, make_templates
 
 __all__ = ["WebConfig", "create_app"]
@@ -41,16 +41,18 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
     )
     app.state.engine = engine
     app.state.config = config
-    app.state.throttle = LoginThrottle()
     app.state.templates = make_templates()
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,
         session_cookie="pantau_session",
         max_age=int(config.session_hours * 3600),
-        same_site="strict",
+        # Lax, not Strict: a link from another site (chat) must arrive signed in; every write still
+        # needs the CSRF token and is refused when another site started it (deps.form_csrf).
+        same_site="lax",
         https_only=config.secure_cookies,
     )
+    app.add_middleware(KeepUnsentSession, cookie_name="pantau_session")  # outside the session layer
     app.add_middleware(RequestLimits, max_body_bytes=config.max_body_bytes)  # 413, and no NUL anywhere
     app.add_middleware(ErrorBoundary)  # inside SecurityHeaders, so a 500 carries the headers too
     app.add_middleware(SecurityHeaders)

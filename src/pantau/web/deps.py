@@ -1,15 +1,16 @@
 """Request-scoped helpers shared by the HTML pages and the JSON API: engine, current user, roles, CSRF."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Form, Header, HTTPException, Request
 from sqlalchemy import Engine
 
-from pantau.queue.errors import QueueError
-from pantau.queue.users import UserView, get_user
-from pantau.web.security import csrf_ok
+from pantau.queue import sessions
+from pantau.queue.throttle import ThrottlePolicy
+from pantau.queue.users import UserView
+from pantau.web.security import cross_site, csrf_ok
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class WebConfig:
     session_hours: float = 12.0
     page_size: int = 50
     max_body_bytes: int = 256 * 1024  # serve.max_body_bytes: larger request bodies get 413
+    login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
 
 
 class LoginRequired(Exception):
@@ -42,20 +44,28 @@ def config_of(request: Request) -> WebConfig:
     return request.app.state.config
 
 
+_USER_KEY = "pantau.user"  # request.scope: the session's user, looked up once per request
+
+
 def session_user(request: Request) -> UserView | None:
-    """The signed-in, still active user whose session epoch is current, else None (session cleared)."""
-    uid = request.session.get("uid")
-    if not isinstance(uid, int):
-        return None
-    try:
-        user = get_user(engine_of(request), uid)
-    except QueueError:
-        user = None
-    if user is None or not user.active or request.session.get("epoch") != user.session_epoch:
-        request.session.pop("uid", None)
-        request.session.pop("epoch", None)
-        return None
+    """The active user whose server-side session the cookie names, else None.
+
+    The cookie alone proves nothing: its session must still be open in the store (not signed out, not
+    ended by a password, role or account change, not expired), so a copied cookie dies with the
+    session it came from."""
+    if _USER_KEY in request.scope:
+        return request.scope[_USER_KEY]
+    token = request.session.get("sid")
+    user = sessions.session_user(engine_of(request), token) if token is not None else None
+    if user is None and token is not None:
+        request.session.pop("sid", None)  # ended or expired: the cookie stops naming it
+    request.scope[_USER_KEY] = user
     return user
+
+
+def forget_session_user(request: Request) -> None:
+    """Look the user up again on the next :func:`session_user` (after signing in or out)."""
+    request.scope.pop(_USER_KEY, None)
 
 
 def page_user(request: Request) -> UserView:
@@ -97,8 +107,9 @@ def api_csrf(
     x_csrf_token: Annotated[str | None, Header()] = None,
 ) -> None:
     """Every API write carries the session's token in ``X-CSRF-Token`` (checked after sign-in, so a
-    request without a session gets 401, not 403)."""
-    if not csrf_ok(request.session, x_csrf_token):
+    request without a session gets 401, not 403). A request another site started is refused even
+    with a token."""
+    if cross_site(request.headers) or not csrf_ok(request.session, x_csrf_token):
         raise CsrfFailed
 
 
@@ -107,7 +118,9 @@ def form_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None
     signed-out post elsewhere is sent to the login page rather than told its token is wrong)."""
     if request.url.path != "/login" and session_user(request) is None:
         raise LoginRequired
-    if not csrf_ok(request.session, csrf_token):
+    # The session cookie is SameSite=Lax, so a post from another site arrives without it anyway; this
+    # refuses one that another site started even if a browser did send it (the role Strict played).
+    if cross_site(request.headers) or not csrf_ok(request.session, csrf_token):
         raise CsrfFailed
 
 

@@ -1,4 +1,4 @@
-"""Secrets, CSRF tokens, security headers and a login throttle for the reviewer app."""
+"""Secrets, CSRF tokens, security headers and the session cookie's cross-site rules for the reviewer app."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import hmac
 import os
 import secrets
 import stat
-import threading
-import time
-from collections import defaultdict, deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -99,30 +98,66 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class LoginThrottle:
-    """After ``limit`` failures for a username within ``window`` seconds, refuse further tries until
-    the oldest failure ages out (slows password guessing; in memory, per process)."""
+def cross_site(headers: Mapping[str, str]) -> bool:
+    """True when another site started this request.
 
-    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    Browsers say so in ``Sec-Fetch-Site``; where that is missing, an ``Origin`` whose host differs
+    from ``Host`` says it. Clients that send neither (curl, scripts, the API's own users) are not
+    browsers another site can drive, and the CSRF token still guards them."""
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "cross-site"
+    origin = headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"  # an opaque origin (sandboxed frame, data: URL) is never ours
+    return urlsplit(origin).netloc.lower() != headers.get("host", "").lower()
 
-    def _trim(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
 
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._trim(key.lower(), time.monotonic())) >= self.limit
+def _withheld(headers: Mapping[str, str], method: str) -> bool:
+    """Would a browser have kept a SameSite=Lax cookie back from this request?
 
-    def failed(self, key: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._trim(key.lower(), now).append(now)
+    Lax cookies go with same-site requests and with cross-site top-level GET navigations (a link
+    clicked in chat); everything else another site starts (a posted form, a frame, a fetch) goes
+    without them."""
+    if not cross_site(headers):
+        return False
+    navigation = headers.get("sec-fetch-mode", "navigate") == "navigate"
+    return not (method in ("GET", "HEAD") and navigation)
 
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key.lower(), None)
+
+class KeepUnsentSession:
+    """Pure ASGI middleware: never overwrite a session cookie the browser may not have sent.
+
+    A request that arrives without the session cookie because the browser withheld it looks signed
+    out; answering it with a fresh (anonymous) ``Set-Cookie`` would replace the reviewer's real
+    session. Such answers go out without that cookie; the real session stays as it was."""
+
+    def __init__(self, app: ASGIApp, cookie_name: str) -> None:
+        self.app = app
+        self.prefix = cookie_name.encode("latin-1") + b"="
+
+    def _sent(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", []):
+            if name == b"cookie" and any(p.strip().startswith(self.prefix) for p in value.split(b";")):
+                return True
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._sent(scope):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if not _withheld(headers, scope["method"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_without_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if not (k.lower() == b"set-cookie" and v.startswith(self.prefix))
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_without_cookie)
