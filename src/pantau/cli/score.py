@@ -229,10 +229,12 @@ def run_score(
         if engine == "ray":
             import logging
 
-            from pantau.scoring.ray import score_files_ray
+            from pantau.scoring.ray import quiet_ray_logging, score_files_ray
 
             # ray.init sets the "ray" loggers' level itself: quiet they keep only errors.
             ray_init = {"logging_level": logging.ERROR} if quiet else None
+            if quiet:
+                quiet_ray_logging()
             result = score_files_ray(paths, classifier, out_dir, options, sink=sink, ray_init=ray_init)
         else:
             from pantau.scoring.local import score_files

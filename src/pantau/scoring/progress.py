@@ -45,6 +45,7 @@ class Progress:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.console import Console
         from rich.progress import Progress as RichProgress
 
         estimates = [estimate_rows(p) for p in paths]
@@ -59,6 +60,7 @@ class Progress:
             TextColumn("ETA"),
             TimeRemainingColumn(),
             transient=False,
+            console=Console(stderr=True),  # on stderr, which the CLI checked is a terminal; stdout stays clean
         )
         self._task = self._bar.add_task("score", total=total, completed=done, rate="-")
         self._start = time.monotonic()

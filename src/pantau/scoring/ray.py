@@ -103,6 +103,34 @@ class ScoreActor:
         return scored
 
 
+def quiet_ray_logging() -> None:
+    """Keep Ray Data's INFO lines off the terminal (``--quiet``); its log file still gets everything.
+
+    Ray Data rebuilds its console handler from a logging config (``RAY_DATA_LOGGING_CONFIG``) when it
+    configures logging, so the config is replaced with Ray's default at ERROR on the console, and
+    applied now. A config the operator set is left alone. Call before the run starts Ray.
+    """
+    import copy
+    import tempfile
+
+    import yaml
+
+    if "RAY_DATA_LOGGING_CONFIG" in os.environ:
+        return
+    try:
+        from ray.data._internal.logging import DEFAULT_CONFIG, configure_logging
+    except ImportError:  # another Ray layout: its messages show, nothing breaks
+        return
+    config = copy.deepcopy(DEFAULT_CONFIG)
+    for name, handler in config.get("handlers", {}).items():
+        if not name.startswith("file"):
+            handler["level"] = "ERROR"
+    folder = Path(tempfile.mkdtemp(prefix="pantau-ray-"))
+    (folder / "logging.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    os.environ["RAY_DATA_LOGGING_CONFIG"] = str(folder / "logging.yaml")
+    configure_logging()
+
+
 RAY_PART_PREFIX = "part-ray-"
 _OWN_PREFIXES = ("_rejects-", "_read-", "_actor-", "._")
 _OWN_NAMES = (MANIFEST_FILE, CHECKPOINT_FILE, REJECTS_FILE)
