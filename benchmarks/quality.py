@@ -42,8 +42,10 @@ SHARED = Path(os.environ.get("PANTAU_SHARED_DATA", REPO.parent / "shared" / "dat
 
 
 # Sources grouped by where the posts come from: leave-one-source-out holds out a whole group.
-GROUPS = {"ibrohim": ("ann-ibrohim", "ibrohim2019"), "sample": ("sample",), "emot": ("ann-emot",)}
-REAL = ("ann-ibrohim", "ann-emot")  # the team's annotations of real posts (data/annotations)
+GROUPS = {"ibrohim": ("ann-ibrohim", "ann-ibrohim-terms", "ibrohim2019"), "sample": ("sample",), "emot": ("ann-emot",)}
+REAL = ("ann-ibrohim", "ann-ibrohim-terms", "ann-emot")  # the team's annotations of real posts (data/annotations)
+# real-test-round1: the test posts of the first annotation round only, to compare with earlier figures
+FIRST_ROUND = ("ann-ibrohim", "ann-emot")
 
 
 def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
@@ -64,6 +66,8 @@ def prepare_corpora(work: Path) -> dict[str, pd.DataFrame]:
         data=DataSettings(
             sources=(
                 SourceSettings(name="ann-ibrohim", kind="annotations", path=str(ann / "ibrohim2019_divisive.csv"),
+                               corpus_root=str(SHARED)),
+                SourceSettings(name="ann-ibrohim-terms", kind="annotations", path=str(ann / "ibrohim2019_terms.csv"),
                                corpus_root=str(SHARED)),
                 SourceSettings(name="ann-emot", kind="annotations", path=str(ann / "emot.csv"), corpus_root=str(SHARED)),
                 SourceSettings(name="sample", kind="sample", path=str(REPO / "data" / "sample" / "labelled.csv")),
@@ -90,6 +94,7 @@ def generalisation_plans(splits: dict[str, pd.DataFrame]) -> dict[str, tuple]:
     on every post of G (none of which it trained, tuned or calibrated on)."""
     plans = {"real": (splits["train"], splits["val"],
                       {"real-test": by_source(splits["test"], *REAL),
+                       "real-test-round1": by_source(splits["test"], *FIRST_ROUND),
                        "ibrohim-test": by_source(splits["test"], *GROUPS["ibrohim"]),
                        "sample-test": by_source(splits["test"], "sample")})}
     for held, sources in GROUPS.items():

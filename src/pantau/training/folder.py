@@ -64,6 +64,7 @@ KNOWN_SOURCES = {
     "sample": "posts written by the project team for pantau (data/sample; synthetic, 2019–2024 register)",
     "ibrohim2019": "Ibrohim & Budi 2019 Indonesian tweets, 2018–19 (hate_speech, abusive only)",
     "ann-ibrohim": "our annotations of Ibrohim 2019 tweets with divisive vocabulary (data/annotations)",
+    "ann-ibrohim-terms": "our annotations of the other Ibrohim 2019 tweets with a lexicon term (data/annotations)",
     "ann-emot": "our annotations of IndoNLU EmoT tweets (data/annotations)",
     "reviewed": "reviewers' decisions exported from the queue",
 }
