@@ -96,3 +96,46 @@ def test_no_resume_deletes_only_the_runs_own_files(tmp_path: Path) -> None:
     for name in mine + theirs:
         (out / name).write_text("x")
     assert sorted(p.name for p in _own_files(out)) == sorted(mine)
+
+
+def test_two_concurrent_ray_runs_on_one_out_the_second_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+
+    model = build_tiny_transformer(tmp_path / "model", max_length=16)
+    first_input, second_input = tmp_path / "a.csv", tmp_path / "b.csv"
+    good = write_posts(first_input, 200, seed=4)
+    write_posts(second_input, 50, seed=5)
+    params = tmp_path / "params.yaml"
+    params.write_text("score: {max_length: 16, stride: 4}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+
+    def run(data: Path) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "pantau.cli", "--params", str(params), "score", str(data), "--model", str(model),
+             "--out", str(out), "--engine", "ray", "--quiet", "--threads", "1"],
+            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+
+    first = run(first_input)
+    deadline = time.monotonic() + 120
+    lock = out / "_run.lock"
+    # The first run holds the lock (its PID in the file) for the whole Ray run.
+    while not (lock.exists() and f'"pid": {first.pid}' in lock.read_text()):
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
+        time.sleep(0.05)
+    second = run(second_input)
+    output, _ = second.communicate(timeout=300)
+    assert first.poll() is None, "the first run ended before the second was refused; the test proved nothing"
+    assert second.returncode == 2, output
+    assert f"in use by another pantau score run (PID {first.pid} on " in output
+    first_output, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, first_output
+    scored = pd.read_parquet(out)
+    assert set(scored["id"]) == good  # the first run's results, whole; nothing of the second
+    assert json.loads((out / "_manifest.json").read_text())["counts"]["read"] == 200
