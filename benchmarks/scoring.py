@@ -20,11 +20,10 @@ before timing starts while the Classifier's time includes preprocessing. Without
 benchmark builds an e5-small-sized model with a random head from the imported base
 (``pantau base import-e5 DIR``); speed does not depend on training.
 
-``memory``: peak RSS of ``pantau score`` subprocesses (tiny model with the real e5 tokenizer) on 10k
-and 1M posts; the target is peak(1M) ≤ 1.5 × peak(10k).
+Memory (peak RSS at 1M vs 10k posts, the id index at 10⁷ ids) is measured by ``benchmarks/memory.py``.
+Model folders are written with :func:`pantau.model.layout.save_head` and ``save_meta``, as training does.
 
     nice python benchmarks/scoring.py speed --base models/base/e5-small [--model models/pantau-classifier]
-    nice python benchmarks/scoring.py memory --base models/base/e5-small --sizes 10000 1000000
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -89,19 +87,20 @@ def link_files(source: Path, out: Path, skip: tuple[str, ...] = ()) -> None:
 def random_head_model(base: Path, out: Path, *, seed: int = 0) -> Path:
     """A pantau model folder: the base encoder as is + a random head, neutral calibration."""
     import torch
-    from safetensors.torch import save_file
     from transformers import AutoConfig
 
+    from pantau.model.layout import save_head
     from pantau.model.meta import ModelMeta, save_meta
 
     link_files(base, out)
     hidden = AutoConfig.from_pretrained(base).hidden_size
     g = torch.Generator().manual_seed(seed)
-    # Spread the random probabilities around 0.5, the hardest case for int8-vs-fp32 flag agreement.
-    save_file(
-        {"weight": torch.randn(len(LABELS), hidden, generator=g) * 0.5, "bias": torch.zeros(len(LABELS))},
-        str(out / "head.safetensors"),
-    )
+    head = torch.nn.Linear(hidden, len(LABELS))
+    with torch.no_grad():
+        # Spread the random probabilities around 0.5, the hardest case for int8-vs-fp32 flag agreement.
+        head.weight.copy_(torch.randn(len(LABELS), hidden, generator=g) * 0.5)
+        head.bias.zero_()
+    save_head(out, head)
     save_meta(
         out,
         ModelMeta(
@@ -126,8 +125,9 @@ def label_subset(folder: Path, labels: tuple[str, ...], out: Path) -> Path:
     """
     import dataclasses
 
-    from safetensors.torch import load_file, save_file
+    import torch
 
+    from pantau.model.layout import load_head, save_head
     from pantau.model.meta import load_meta, save_meta
 
     meta = load_meta(folder)
@@ -136,54 +136,20 @@ def label_subset(folder: Path, labels: tuple[str, ...], out: Path) -> Path:
         raise SystemExit(f"--labels: {folder} is a {meta.kind} model with labels {meta.labels}; got {labels}")
     link_files(folder, out, skip=("head.safetensors", "pantau_model.json"))
     rows = [meta.labels.index(k) for k in labels]
-    head = load_file(str(folder / "head.safetensors"))
-    save_file({k: head[k][rows].contiguous() for k in ("weight", "bias")}, str(out / "head.safetensors"))
+    from transformers import AutoConfig
+
+    full = load_head(folder, len(meta.labels), AutoConfig.from_pretrained(folder).hidden_size)
+    head = torch.nn.Linear(full.in_features, len(rows))
+    with torch.no_grad():
+        head.weight.copy_(full.weight[rows])
+        head.bias.copy_(full.bias[rows])
+    save_head(out, head)
 
     def keep(values: dict[str, float] | None) -> dict[str, float]:
         return {k: v for k, v in (values or {}).items() if k in labels}
 
     save_meta(out, dataclasses.replace(meta, labels=labels, thresholds=keep(meta.thresholds),
                                        temperatures=keep(meta.temperatures)))
-    return out
-
-
-def tiny_model(base: Path, out: Path) -> Path:
-    """A tiny encoder (hidden 32, 2 layers) with the base's real tokenizer: for memory runs."""
-    import torch
-    from safetensors.torch import save_file
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from pantau.model.meta import ModelMeta, save_meta
-
-    out.mkdir(parents=True, exist_ok=True)
-    tok = AutoTokenizer.from_pretrained(base)
-    tok.save_pretrained(out)
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id,
-    )
-    BertModel(config).save_pretrained(out)
-    save_file(
-        {"weight": torch.randn(len(LABELS), 32), "bias": torch.zeros(len(LABELS))},
-        str(out / "head.safetensors"),
-    )
-    save_meta(
-        out,
-        ModelMeta(
-            labels=LABELS,
-            thresholds={k: 0.5 for k in LABELS},
-            preprocessing="none",
-            max_length=128,
-            name="bench-tiny",
-            version="0",
-        ),
-    )
     return out
 
 
@@ -380,76 +346,6 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-# -- memory ----------------------------------------------------------------------------------------
-
-
-def write_posts_csv(path: Path, n: int, pool: list[str]) -> None:
-    import csv
-
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["id", "text"])
-        for i in range(n):
-            writer.writerow([f"p{i}", pool[i % len(pool)]])
-
-
-def peak_rss_of(cmd: list[str], env: dict[str, str]) -> tuple[int, float, int]:
-    """Run ``cmd``; return (peak RSS in KiB of that child alone, seconds, exit code)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_maxrss, time.perf_counter() - start, proc.returncode
-
-
-def memory(args: argparse.Namespace) -> dict[str, Any]:
-    work = Path(tempfile.mkdtemp(prefix="pantau-mem-"))
-    model = tiny_model(Path(args.base), work / "tiny")
-    pool = real_posts(10_000)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    pantau = str(Path(sys.executable).with_name("pantau"))
-    results: dict[str, Any] = {"chunk_rows": args.chunk_rows, "runs": []}
-    for n in args.sizes:
-        data = work / f"posts-{n}.csv"
-        write_posts_csv(data, n, pool)
-        out = work / f"out-{n}"
-        cmd = [
-            pantau,
-            "score",
-            str(data),
-            "--model",
-            str(model),
-            "--out",
-            str(out),
-            "--quiet",
-            "--chunk-rows",
-            str(args.chunk_rows),
-            "--threads",
-            str(args.threads or 0),
-        ]
-        rss, seconds, code = peak_rss_of(cmd, env)
-        manifest = (
-            json.loads((out / "_manifest.json").read_text()) if (out / "_manifest.json").exists() else {}
-        )
-        results["runs"].append(
-            {
-                "posts": n,
-                "peak_rss_mib": round(rss / 1024, 1),
-                "seconds": round(seconds, 1),
-                "exit_code": code,
-                "counts": manifest.get("counts"),
-            }
-        )
-        data.unlink()
-        shutil.rmtree(out, ignore_errors=True)
-    runs = results["runs"]
-    if len(runs) >= 2:
-        results["ratio_largest_vs_smallest"] = round(runs[-1]["peak_rss_mib"] / runs[0]["peak_rss_mib"], 3)
-        results["target_met"] = results["ratio_largest_vs_smallest"] <= 1.5
-    shutil.rmtree(work, ignore_errors=True)
-    return results
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -478,14 +374,9 @@ def main() -> None:
         default=None,
         help="log-odds band re-checked in fp32 (default: the library's score.int8_verify_margin default)",
     )
-    m = sub.add_parser("memory", help="peak RSS of pantau score at growing input sizes")
-    m.add_argument("--base", default="models/base/e5-small")
-    m.add_argument("--sizes", type=int, nargs="+", default=[10_000, 1_000_000])
-    m.add_argument("--chunk-rows", type=int, default=10_000)
-    m.add_argument("--threads", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
-    result = speed(args) if args.what == "speed" else memory(args)
+    result = speed(args)
     text = json.dumps(result, indent=2, default=float)
     print(text)
     if args.json:

@@ -1,0 +1,169 @@
+"""Memory of the batch job (issue 20), measured in one run and printed as JSON.
+
+``ids``: the run-wide duplicate-id index (:class:`pantau.io.IdIndex`) filled with ``--ids`` ids one by one
+through ``add`` (as the readers do), in a fresh child process: resident memory it added, bytes per id,
+the index's own ``nbytes`` and the fill time.
+
+``score``: peak RSS of ``pantau score`` subprocesses (``ru_maxrss`` of that child alone) on generated
+posts at each of ``--sizes``, the cross-run id check on (it always is); the ratio largest/smallest is the
+figure issue 20 sets at ≤ 1.5. The model is a baseline-kind folder holding the tests' deterministic
+``KeywordBaseline`` (``tests/support/tiny_models.py``): scoring costs microseconds a post, so the run is
+bounded by reading, span finding, id checks and Parquet writing — the parts whose memory could grow
+with the input — and a million posts take minutes on two cores, not hours.
+
+    nice .venv/bin/python benchmarks/memory.py                       # 10⁷ ids; 10k and 1M posts
+    nice .venv/bin/python benchmarks/memory.py --ids 1000000 --sizes 10000 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# This folder first on sys.path would let sibling scripts shadow standard-library modules (benchmarks/queue.py).
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def fill_index(n: int) -> dict[str, Any]:
+    """In this process: fill an IdIndex with ``n`` ids and report what it took (run in a fresh child)."""
+    import resource
+
+    from pantau.io import IdIndex
+
+    before = _rss_bytes()
+    start = time.perf_counter()
+    index = IdIndex()
+    add = index.add
+    for i in range(n):
+        add(f"post-{i:010d}")
+    seconds = time.perf_counter() - start
+    after = _rss_bytes()
+    assert len(index) == n and not index.add("post-0000000000")
+    return {
+        "ids": n,
+        "rss_added_mib": round((after - before) / 2**20, 1),
+        "rss_bytes_per_id": round((after - before) / n, 2),
+        "index_nbytes_per_id": round(index.nbytes / n, 2),
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "fill_seconds": round(seconds, 1),
+        "ids_per_s": round(n / seconds),
+    }
+
+
+def baseline_model(folder: Path) -> Path:
+    """A baseline-kind model folder with the tests' KeywordBaseline (pickled by reference to tests/support)."""
+    import joblib
+
+    from pantau.labels import LABEL_KEYS
+    from pantau.model.meta import ModelMeta, save_meta
+
+    sys.path.insert(0, str(TESTS))
+    from support.tiny_models import KeywordBaseline
+
+    folder.mkdir(parents=True, exist_ok=True)
+    joblib.dump(KeywordBaseline(), folder / "baseline.joblib")
+    save_meta(folder, ModelMeta(labels=LABEL_KEYS, thresholds={k: 0.5 for k in LABEL_KEYS}, kind="baseline",
+                                preprocessing="none", version="bench", name="bench-keyword-baseline"))
+    return folder
+
+
+def write_posts(path: Path, n: int, seed: int = 0) -> None:
+    """``n`` posts of 3–30 words from the tests' vocabulary, unique ids ``p0 …``, as CSV."""
+    import numpy as np
+
+    sys.path.insert(0, str(TESTS))
+    from support.posts import WORDS
+
+    rng = np.random.default_rng(seed)
+    words = np.array(WORDS)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("id,text\n")
+        for start in range(0, n, 10_000):
+            m = min(10_000, n - start)
+            lengths = rng.integers(3, 31, size=m)
+            picks = rng.integers(0, len(words), size=int(lengths.sum()))
+            bounds = np.concatenate([[0], np.cumsum(lengths)])
+            fh.writelines(f"p{start + i},{' '.join(words[picks[bounds[i]:bounds[i + 1]]])}\n" for i in range(m))
+
+
+def peak_rss_of(cmd: list[str], env: dict[str, str]) -> tuple[int, float, int, str]:
+    """Run ``cmd``; (peak RSS in KiB of that child alone, seconds, exit code, its stderr tail)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss, time.perf_counter() - start, proc.returncode, err[-2000:]
+
+
+def score_memory(sizes: list[int], chunk_rows: int) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="pantau-mem-"))
+    model = baseline_model(work / "model")
+    params = work / "params.yaml"
+    params.write_text("{}\n", encoding="utf-8")
+    # The pickled KeywordBaseline lives in tests/support: the child must be able to import it.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
+    runs = []
+    for n in sizes:
+        data, out = work / f"posts-{n}.csv", work / f"out-{n}"
+        write_posts(data, n)
+        cmd = [sys.executable, "-m", "pantau.cli", "--params", str(params), "score", str(data), "--model",
+               str(model), "--out", str(out), "--quiet", "--chunk-rows", str(chunk_rows), "--threads", "1"]
+        rss, seconds, code, err = peak_rss_of(cmd, env)
+        manifest = json.loads((out / "_manifest.json").read_text()) if (out / "_manifest.json").exists() else {}
+        runs.append({"posts": n, "peak_rss_mib": round(rss / 1024, 1), "seconds": round(seconds, 1),
+                     "exit_code": code, "counts": manifest.get("counts"), **({"stderr": err} if code else {})})
+        print(f"{n:,} posts: peak RSS {rss / 1024:.1f} MiB in {seconds:.0f} s (exit {code})", file=sys.stderr)
+        data.unlink()
+        subprocess.run(["rm", "-rf", str(out)], check=False)
+    subprocess.run(["rm", "-rf", str(work)], check=False)
+    result: dict[str, Any] = {"model": "baseline kind, tests' KeywordBaseline", "chunk_rows": chunk_rows, "runs": runs}
+    if len(runs) >= 2:
+        ratio = runs[-1]["peak_rss_mib"] / runs[0]["peak_rss_mib"]
+        result["ratio_largest_vs_smallest"] = round(ratio, 3)
+        result["target_met (<= 1.5)"] = ratio <= 1.5
+    return result
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["_ids"]:  # the child that fills the index
+        print(json.dumps(fill_index(int(sys.argv[2]))))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ids", type=int, default=10_000_000, help="ids to put in the IdIndex (0: skip)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 1_000_000], help="posts per pantau score run")
+    parser.add_argument("--chunk-rows", type=int, default=10_000)
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+    results: dict[str, Any] = {}
+    if args.ids:
+        child = subprocess.run([sys.executable, __file__, "_ids", str(args.ids)], capture_output=True, text=True,
+                               check=True)
+        results["id_index"] = json.loads(child.stdout)
+        print(f"IdIndex: {results['id_index']}", file=sys.stderr)
+    if args.sizes:
+        results["score"] = score_memory(args.sizes, args.chunk_rows)
+    text = json.dumps(results, indent=2)
+    print(text)
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
