@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pantau.text.mention import CUE_NAMES, mention_cues
+from pantau.text import find_spans
+from pantau.text.mention import CUE_NAMES, cues_at, mention_cues
 
 
 def cues(text: str) -> dict[str, float]:
@@ -45,3 +46,14 @@ def test_every_span_counts_and_texts_without_terms_are_zero() -> None:
     assert out[0, CUE_NAMES.index("spans")] == 2
     np.testing.assert_array_equal(out[1:], 0)
     assert mention_cues([]).shape == (0, len(CUE_NAMES))
+
+
+def test_cues_at_names_the_words_behind_each_terms_reading() -> None:
+    text = "Imbauan panitia: jangan ada kata cebong kadrun di grup. Tapi dasar kadrun semua"
+    first, second, third = (cues_at(text, s.start) for s in find_spans(text))
+    assert first.mentioned and first.reporting_words == ("kata",) and first.appeal_words == ("jangan",)
+    assert second.mentioned and second.reporting_words == ("kata",)
+    assert not third.mentioned and third.reporting_words == () and not third.quoted  # a new sentence uses it
+    assert cues_at('dia dipanggil "kadrun', 15).quoted
+    # mention_cues counts exactly these per-term cues
+    assert mention_cues([text]).tolist() == [[0, 2, 2, 3]]

@@ -155,6 +155,14 @@ class BaselineModel:
         self.span = SpanContextModel(seed=self.seed).fit(raw, y, w)
         return sparse.csr_matrix(oof) if folds else self.span.features(raw)
 
+    def term_use_probabilities(self, raw_texts: Sequence[str]) -> list[list[tuple[int, int, float]]] | None:
+        """The span-context model's reading of each divisive term (start, end, probability it is *used*),
+        per raw post; None when this model has no span-context model (it then reads mention cues only)."""
+        span = getattr(self, "span", None)
+        if not getattr(self, "span_context", False) or span is None:
+            return None
+        return [span.term_use_probabilities(text) for text in raw_texts]
+
     def decision_function(self, texts: Sequence[str], raw: Sequence[str] | None = None) -> np.ndarray:
         """Uncalibrated log-odds [n, L] for preprocessed ``texts`` (``raw``: their originals)."""
         if not self.models:

@@ -309,6 +309,13 @@ class Classifier:
         probs, windows = self._scores(texts)
         return probs, probs >= self.thresholds, risk_from_probabilities(probs, self.thresholds), windows
 
+    def term_use_probabilities(self, texts: Sequence[str]) -> list[list[tuple[int, int, float]]] | None:
+        """Per raw post, the model's own reading of each divisive term: (start, end, probability the term
+        is *used* on people rather than mentioned). Baselines with a span-context model have one; other
+        kinds (transformers, ensembles) read the term inside the whole text and give None."""
+        reader = getattr(getattr(self._backend, "model", None), "term_use_probabilities", None)
+        return reader(list(texts)) if callable(reader) else None
+
     def rows(self, probs: np.ndarray, windows: np.ndarray) -> list[dict[str, Any]]:
         """Turn probability and window arrays into the dicts :meth:`score` returns."""
         flags = probs >= self.thresholds

@@ -78,6 +78,22 @@ class SpanContextModel:
         best[counts == 0] = 0.0
         return best, counts
 
+    def term_use_probabilities(self, raw_text: str) -> list[tuple[int, int, float]]:
+        """Per lexicon span of one post (``find_spans`` order): its start, end and the probability that
+        the post *uses* that term on people (below 0.5: it reads as mentioned)."""
+        from pantau.text.lexicon import find_spans
+        from pantau.text.mention import span_contexts
+
+        if self.model is None:
+            raise ValueError("the span model is not fitted")
+        contexts = span_contexts(raw_text)
+        if not contexts:
+            return []
+        z = (np.full(len(contexts), self.model) if isinstance(self.model, float)
+             else self.model.decision_function(self._matrix(contexts)))
+        p = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+        return [(s.start, s.end, float(q)) for s, q in zip(find_spans(raw_text), p, strict=True)]
+
     def features(self, raw_texts: Sequence[str]) -> sparse.csr_matrix:
         """Columns for the post-level model: use log-odds of the most used term, has-a-term, log term count."""
         z, counts = self.post_log_odds(raw_texts)

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from pydantic import (
     BaseModel,
@@ -74,12 +74,15 @@ UtcDatetime = Annotated[datetime, PlainSerializer(iso, return_type=str, when_use
 
 
 class Span(TypedDict):
-    """A lexicon match in the post text: ``text[start:end]`` is ``term``."""
+    """A lexicon match in the post text: ``text[start:end]`` is ``term``; ``use`` (optional) is the
+    model's probability that the term is *used* on people rather than mentioned (a baseline's
+    span-context model, at scoring time)."""
 
     start: int
     end: int
     term: str
     category: str
+    use: NotRequired[float]
 
 
 # ------------------------------------------------------------------------------------------ scored posts
@@ -199,7 +202,12 @@ class ScoredPost(BaseModel):
                 raise ValueError(f"span start/end must be integers, got {start!r}, {end!r}")  # noqa: TRY004
             # term defaults to the covered text, once the text is known (see _check_spans)
             term, category = str(span.get("term") or ""), str(span.get("category") or "")
-            spans.append({"start": start, "end": end, "term": term, "category": category})
+            kept: dict[str, Any] = {"start": start, "end": end, "term": term, "category": category}
+            use = span.get("use")
+            # informative, like thresholds: a reading that is not a probability is dropped, not refused
+            if isinstance(use, int | float) and not isinstance(use, bool) and 0.0 <= use <= 1.0:
+                kept["use"] = float(use)
+            spans.append(kept)
         return spans
 
     @model_validator(mode="after")

@@ -49,6 +49,25 @@ def spans_json(spans: Iterable[Any]) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def _spans_with_reading(
+    classifier: Any, texts: list[str], finder: Callable[[str], Any]
+) -> list[list[dict[str, Any]]]:
+    """Each post's spans as dicts; where the model reads mention vs use per term (a baseline's
+    span-context model), each span also carries ``use``: the probability that the term is used on people."""
+    reader = getattr(classifier, "term_use_probabilities", None)
+    readings = reader(texts) if callable(reader) else None
+    out = []
+    for i, text in enumerate(texts):
+        spans = [json.loads(spans_json([s]))[0] for s in finder(text)]
+        if readings is not None:
+            use = {(start, end): p for start, end, p in readings[i]}
+            for span in spans:
+                if isinstance(span, dict) and (span.get("start"), span.get("end")) in use:
+                    span["use"] = round(use[span["start"], span["end"]], 4)
+        out.append(spans)
+    return out
+
+
 def score_frame(
     classifier: Any,
     frame: pd.DataFrame,
@@ -82,7 +101,7 @@ def score_frame(
     for j, label in enumerate(classifier.labels):
         out[f"flag_{label}"] = flags[:, j]
     out["risk"] = risk.astype("float32")
-    out["spans"] = [spans_json(finder(t)) for t in texts]
+    out["spans"] = [spans_json(s) for s in _spans_with_reading(classifier, texts, finder)]
     out["windows"] = windows.astype("int32")
     n = len(texts)
     out["model_name"] = [ident["model_name"]] * n

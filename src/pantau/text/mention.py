@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -42,20 +43,49 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 _WORD = re.compile(r"\w+")
 
 
+@dataclass(frozen=True)
+class SpanCues:
+    """The cues for one term: each flag with the words that raised it (empty: the cue is absent)."""
+
+    quoted: bool
+    reporting_words: tuple[str, ...]
+    appeal_words: tuple[str, ...]
+
+    @property
+    def after_reporting_word(self) -> bool:
+        return bool(self.reporting_words)
+
+    @property
+    def appeal_in_sentence(self) -> bool:
+        return bool(self.appeal_words)
+
+    @property
+    def mentioned(self) -> bool:
+        """Any cue at all: the term reads as talked about rather than used on people."""
+        return self.quoted or self.after_reporting_word or self.appeal_in_sentence
+
+
+def cues_at(text: str, start: int) -> SpanCues:
+    """The mention cues for a term starting at ``start`` in ``text`` (its sentence up to the term)."""
+    sentence = _SENTENCE_END.split(text[:start])[-1]
+    words = [w.lower() for w in _WORD.findall(sentence)]
+    return SpanCues(
+        quoted=sum(sentence.count(q) for q in QUOTES) % 2 == 1,
+        reporting_words=tuple(w for w in words[-4:] if w in REPORTING_WORDS),
+        appeal_words=tuple(dict.fromkeys(w for w in words if w in APPEAL_WORDS)),
+    )
+
+
 def mention_cues(texts: Iterable[str]) -> np.ndarray:
     """Counts per text [n, 4] in :data:`CUE_NAMES` order, over the lexicon spans of the raw text."""
     rows = []
     for text in texts:
         counts = [0, 0, 0, 0]
         for span in find_spans(text):
-            sentence = _SENTENCE_END.split(text[: span.start])[-1]
-            if sum(sentence.count(q) for q in QUOTES) % 2 == 1:
-                counts[0] += 1
-            words = [w.lower() for w in _WORD.findall(sentence)]
-            if REPORTING_WORDS.intersection(words[-4:]):
-                counts[1] += 1
-            if APPEAL_WORDS.intersection(words):
-                counts[2] += 1
+            cues = cues_at(text, span.start)
+            counts[0] += cues.quoted
+            counts[1] += cues.after_reporting_word
+            counts[2] += cues.appeal_in_sentence
             counts[3] += 1
         rows.append(counts)
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(CUE_NAMES))
