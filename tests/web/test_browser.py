@@ -238,3 +238,73 @@ def test_undo_my_last_decision(page: Any, server: str, engine: Engine) -> None:
     events = [e["event"] for e in queue.audit_log(engine, item_id=item)]
     assert events[:3] == ["decide", "undo", "decide"]
     assert page.problems == []
+
+
+def _enqueue(engine: Engine, post_id: str, text: str) -> int:
+    from support.web import scored
+
+    from pantau.text import find_spans
+
+    spans = [{"start": s.start, "end": s.end, "term": s.term, "category": s.category} for s in find_spans(text)]
+    queue.enqueue(engine, [scored(post_id, text, 0.95, spans=spans)], model_version="v1", risk_threshold=0.5)
+    return next(i.id for i in queue.list_items(engine, limit=100)[0] if i.post_id == post_id)
+
+
+def test_used_and_mentioned_terms_read_differently(page: Any, server: str, engine: Engine) -> None:
+    item_id = _enqueue(engine, "why-1", "Imbauan: jangan ada kata cebong kadrun di sini. Tapi dasar kadrun semua!")
+    login(page, server, "rina")
+    page.goto(f"{server}/items/{item_id}")
+    marks = page.locator("#post-text mark")
+    assert marks.evaluate_all("ms => ms.map(m => m.dataset.reading)") == ["mentioned", "mentioned", "used"]
+    colours = marks.evaluate_all("ms => ms.map(m => getComputedStyle(m).backgroundColor)")
+    assert colours[0] == colours[1] != colours[2]  # the stylesheet loaded under the CSP and tells them apart
+    assert "disebut (mentioned)" in marks.nth(0).get_attribute("title")
+    rows = page.locator("#term-readings tbody tr")
+    assert rows.count() == 3 and "dipakai (used)" in rows.nth(2).inner_text()
+    assert "bukan skor model" in page.inner_text("#reading-source")
+    assert page.problems == []
+
+
+def test_a_long_post_collapses_and_expands_without_script(page: Any, server: str, engine: Engine) -> None:
+    filler = "Warga membahas harga beras dan jalan rusak di desa. " * 250
+    item_id = _enqueue(engine, "long-1", "Awal. " + filler + "Tapi dasar kadrun semua. " + filler + "Akhir.")
+    login(page, server, "rina")
+    page.goto(f"{server}/items/{item_id}")
+    excerpt = page.locator("#post-excerpt")
+    assert excerpt.is_visible() and not page.locator("#post-text").is_visible()
+    assert excerpt.locator("mark").inner_text() == "kadrun"  # the highlighted part is kept in view
+    assert excerpt.bounding_box()["height"] < 3 * page.viewport_size["height"]
+    page.click("#post-full > summary")  # a <details>: the browser opens it, no script of ours involved
+    assert page.locator("#post-text").is_visible() and not excerpt.is_visible()
+    assert page.inner_text("#post-text").startswith("Awal. Warga") and page.inner_text("#post-text").endswith("Akhir.")
+    # With JavaScript off it works the same.
+    context = page.context.browser.new_context(java_script_enabled=False)
+    bare = context.new_page()
+    login(bare, server, "budi")
+    bare.goto(f"{server}/items/{item_id}")
+    assert bare.locator("#post-excerpt").is_visible()
+    bare.click("#post-full > summary")
+    assert bare.locator("#post-text").is_visible()
+    context.close()
+    assert page.problems == []
+
+
+def test_the_keyboard_help_opens_in_view_wherever_the_page_is(page: Any, server: str, engine: Engine) -> None:
+    filler = "Warga membahas harga beras dan jalan rusak di desa. " * 250
+    item_id = _enqueue(engine, "long-2", filler + "dasar kadrun")
+    login(page, server, "rina")
+    page.goto(f"{server}/items/{item_id}")
+    page.click("#post-full > summary")  # a very tall page
+    page.mouse.wheel(0, 2500)
+    page.wait_for_function("window.scrollY > 1000")
+    page.keyboard.press("?")
+    help_box = page.locator("#help")
+    assert help_box.is_visible()
+    box, height = help_box.bounding_box(), page.viewport_size["height"]
+    assert 0 <= box["y"] and box["y"] + box["height"] <= height  # inside the viewport, not at the page's foot
+    page.keyboard.press("Escape")
+    assert not help_box.is_visible()
+    page.keyboard.press("?")
+    page.click("#help-close")
+    assert not help_box.is_visible()
+    assert page.problems == []

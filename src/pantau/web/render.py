@@ -7,15 +7,23 @@ emitted raw. Charts are SVG with presentation attributes (no inline style, allow
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
+from pantau.web.reading import TermReading, category_phrase
 
-def highlight(text: str, spans: Sequence[dict[str, Any]]) -> Markup:
+
+def highlight(
+    text: str, spans: Sequence[dict[str, Any]], readings: Sequence[TermReading] | None = None
+) -> Markup:
     """The post text, escaped, with lexicon spans wrapped in ``<mark>``; overlapping or out-of-range
-    spans are skipped rather than trusted."""
+    spans are skipped rather than trusted. With ``readings`` (:func:`pantau.web.reading.term_readings`)
+    each mark says whether the term reads as used or mentioned (class, ``data-reading``, an Indonesian
+    title); without, the title names the category in Indonesian words."""
+    by_offset = {(r.start, r.end): r for r in readings or ()}
     out: list[str] = []
     pos = 0
     for span in sorted(spans, key=lambda s: (int(s.get("start", 0)), -int(s.get("end", 0)))):
@@ -23,13 +31,75 @@ def highlight(text: str, spans: Sequence[dict[str, Any]]) -> Markup:
         if start < pos or end <= start or end > len(text):
             continue
         category = str(span.get("category") or "lexicon")
+        reading = by_offset.get((start, end))
+        css = f"span span-{escape(_css_token(category))}"
+        if reading is not None:
+            attrs = f'class="{css}" data-reading="{reading.reading}" title="{escape(reading.tooltip)}"'
+        else:
+            term = span.get("term") or text[start:end]
+            attrs = f'class="{css}" title="{escape(category_phrase(category))}: {escape(term)}"'
         out.append(str(escape(text[pos:start])))
-        out.append(
-            f'<mark class="span span-{escape(_css_token(category))}" title="{escape(category)}: '
-            f'{escape(span.get("term") or text[start:end])}">{escape(text[start:end])}</mark>'
-        )
+        out.append(f"<mark {attrs}>{escape(text[start:end])}</mark>")
         pos = end
     out.append(str(escape(text[pos:])))
+    return Markup("".join(out))
+
+
+# A post longer than this (about three screens) is shown as an excerpt first: its beginning, every
+# highlighted term with the words around it, and its end; the whole text is one click away.
+COLLAPSE_CHARS = 6000
+_HEAD, _AROUND, _TAIL = 1200, 240, 300
+
+
+def is_long(text: str) -> bool:
+    """Whether the item page collapses this post."""
+    return len(text) > COLLAPSE_CHARS
+
+
+def excerpt(
+    text: str, spans: Sequence[dict[str, Any]], readings: Sequence[TermReading] | None = None
+) -> Markup:
+    """The collapsed view of a long post: its head, each highlighted term in context, its tail, with
+    the skipped stretches marked (escaped and highlighted like :func:`highlight`)."""
+    valid = [
+        (int(s.get("start", -1)), int(s.get("end", -1)))
+        for s in spans
+        if 0 <= int(s.get("start", -1)) < int(s.get("end", -1)) <= len(text)
+    ]
+    ranges = [(0, _HEAD), (max(0, len(text) - _TAIL), len(text))]
+    ranges += [(max(0, a - _AROUND), min(len(text), b + _AROUND)) for a, b in valid]
+    merged: list[list[int]] = []
+    for a, b in sorted(ranges):
+        for sa, sb in valid:  # never cut a term in two
+            if sa < a < sb:
+                a = sa
+            if sa < b < sb:
+                b = sb
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    by_offset = {(r.start, r.end): r for r in readings or ()}
+    known = set(valid)
+    out: list[str] = []
+    pos = 0
+    for a, b in merged:
+        if a > pos:
+            out.append(f'<span class="gap"> … [{a - pos} karakter dilewati (characters skipped)] … </span>')
+        inside = [
+            {**s, "start": int(s["start"]) - a, "end": int(s["end"]) - a}
+            for s in spans
+            if (int(s.get("start", -1)), int(s.get("end", -1))) in known
+            and a <= int(s["start"])
+            and int(s["end"]) <= b
+        ]
+        shifted = [
+            replace(r, start=r.start - a, end=r.end - a)
+            for (sa, sb), r in by_offset.items()
+            if a <= sa and sb <= b
+        ]
+        out.append(str(highlight(text[a:b], inside, shifted)))
+        pos = b
     return Markup("".join(out))
 
 

@@ -23,7 +23,7 @@ from pantau.labels import (
 from pantau.queue.models import Action, Role, Status
 from pantau.queue.schemas import iso
 from pantau.queue.users import UserView
-from pantau.web import render
+from pantau.web import reading, render
 from pantau.web.security import csrf_token
 
 HERE = Path(__file__).parent
@@ -63,6 +63,10 @@ def make_templates() -> Jinja2Templates:
         STATUS_TEXT=STATUS_TEXT,
         ROLES=tuple(Role),
         highlight=render.highlight,
+        excerpt=render.excerpt,
+        is_long=render.is_long,
+        READING_TEXT=reading.READING_TEXT,
+        SOURCE_TEXT=reading.SOURCE_TEXT,
         safe_link=render.safe_link,
         score_bar=render.score_bar,
     )

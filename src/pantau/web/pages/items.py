@@ -21,6 +21,7 @@ from pantau.queue.users import UserView
 from pantau.web.deps import FORM_WRITE, config_of, engine_of, page_role, page_user
 from pantau.web.errors import ErrorText, error_response
 from pantau.web.params import ItemId
+from pantau.web.reading import bidi_controls, risk_line, term_readings, without_bidi
 from pantau.web.templating import STATUS_TEXT, back, offer_undo, page
 
 router = APIRouter(include_in_schema=False)
@@ -76,6 +77,8 @@ def item_page(request: Request, user: Reviewer, item_id: ItemId) -> Response:
         d.reviewer_id == user.id and d.kind == DecisionKind.REVIEW and not d.undone for d in decisions
     )
     next_ids = [i for i in claimed_by_user(engine, user.id) if i != item_id]
+    readings = term_readings(item.text, item.spans)
+    bidi = bidi_controls(item.text)
     return page(
         request,
         "item.html",
@@ -83,6 +86,11 @@ def item_page(request: Request, user: Reviewer, item_id: ItemId) -> Response:
         item=item,
         decisions=decisions,
         hints=hints,
+        readings=readings,
+        reading_sources=sorted({r.source for r in readings}),
+        risk_line=risk_line(item.risk, item.probabilities, item.thresholds),
+        bidi=bidi,
+        plain_text=without_bidi(item.text) if bidi else "",
         mine=mine,
         lease_left=lease_left,
         was_side=was_side,

@@ -11,9 +11,12 @@
       target.isContentEditable;
   }
 
-  function toggleHelp() {
+  // The help is an overlay fixed in the viewport, so "?" shows it wherever the page is scrolled to.
+  function toggleHelp(show) {
     var help = document.getElementById("help");
-    if (help) help.hidden = !help.hidden;
+    if (!help) return;
+    help.hidden = typeof show === "boolean" ? !show : !help.hidden;
+    if (!help.hidden) { var close = document.getElementById("help-close"); if (close) close.focus(); }
   }
 
   // A takedown (or any override) is sent only when confirmed: a ticked box, a note, or a second press.
@@ -68,7 +71,9 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var button = document.getElementById("help-toggle");
-    if (button) button.addEventListener("click", toggleHelp);
+    if (button) button.addEventListener("click", function () { toggleHelp(); });
+    var close = document.getElementById("help-close");
+    if (close) close.addEventListener("click", function () { toggleHelp(false); });
     document.querySelectorAll("form.decision").forEach(guardDecision);
     tick();
     setInterval(tick, 15000);
@@ -76,6 +81,7 @@
 
   document.addEventListener("keydown", function (event) {
     if (event.repeat) return;  // a held-down key must not decide item after item
+    if (event.key === "Escape") { toggleHelp(false); return; }
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     if (event.key === "?") { toggleHelp(); event.preventDefault(); return; }
     var key = event.key.length === 1 ? event.key.toLowerCase() : "";
