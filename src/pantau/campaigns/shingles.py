@@ -27,7 +27,7 @@ def words(normalised: str) -> list[str]:
 
 
 def shingles(tokens: list[str], unit: str, size: int) -> list[bytes]:
-    """Distinct ``size``-grams of characters (over the words joined by spaces) or of words, as UTF-8.
+    """Distinct ``size``-grams of characters (bytes of the words joined by spaces) or of words, as UTF-8.
 
     A text shorter than one shingle is one shingle; no words, no shingles.
     """
@@ -38,9 +38,8 @@ def shingles(tokens: list[str], unit: str, size: int) -> list[bytes]:
             grams = {" ".join(tokens)}
         else:
             grams = {" ".join(tokens[i : i + size]) for i in range(len(tokens) - size + 1)}
-    elif unit == "char":
-        s = " ".join(tokens)
-        grams = {s} if len(s) <= size else {s[i : i + size] for i in range(len(s) - size + 1)}
-    else:
-        raise ValueError(f"unknown shingle unit {unit!r}; expected char or word")
-    return [g.encode("utf-8") for g in grams]
+        return [g.encode("utf-8") for g in grams]
+    if unit == "char":  # n-grams of the UTF-8 bytes: the same as characters for the (ASCII) normalised words
+        b = " ".join(tokens).encode("utf-8")
+        return [b] if len(b) <= size else list({b[i : i + size] for i in range(len(b) - size + 1)})
+    raise ValueError(f"unknown shingle unit {unit!r}; expected char or word")

@@ -19,7 +19,7 @@ import numpy as np
 
 from pantau.campaigns.clusters import CampaignRecord, Cluster, PostInfo
 from pantau.campaigns.index import CampaignIndex
-from pantau.campaigns.signature import SCHEME
+from pantau.campaigns.signature import HASH, SCHEME
 from pantau.config import CampaignSettings
 from pantau.text import PREPROCESSING_VERSION
 
@@ -42,6 +42,7 @@ def save_index(index: CampaignIndex, path: str | os.PathLike[str]) -> Path:
         "format": FORMAT,
         "text_version": TEXT_VERSION,
         "scheme": SCHEME,
+        "hash": HASH,
         "seed": index._signer.seed,
         "settings": dataclasses.asdict(index.settings),
         "next_seq": index._next_seq,
@@ -101,10 +102,11 @@ def load_index(
             f"{path}: saved with different {', '.join(f'{f}={getattr(saved, f)!r}' for f in changed)}; "
             "start a new index for the new settings"
         )
-    if meta["text_version"] != TEXT_VERSION or meta["scheme"] != SCHEME:
+    signed = (meta["text_version"], meta["scheme"], meta.get("hash"))
+    if signed != (TEXT_VERSION, SCHEME, HASH):
         raise CampaignStateError(
-            f"{path}: signed with text {meta['text_version']} / MinHash {meta['scheme']}, "
-            f"this version uses {TEXT_VERSION} / {SCHEME}; start a new index"
+            f"{path}: signed with text/MinHash/hash {' / '.join(map(str, signed))}, "
+            f"this version uses {TEXT_VERSION} / {SCHEME} / {HASH}; start a new index"
         )
     index = CampaignIndex(settings, normalise=normalise)
     book = index._book
