@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import PydanticCustomError
+from sqlalchemy import func
 from typing_extensions import TypedDict  # pydantic needs this one on Python < 3.12
 
 from pantau.labels import HS_CATEGORIES, HS_STRENGTHS, HS_TARGETS, LABEL_KEYS, PASAL_280_BY_KEY
@@ -445,8 +446,8 @@ class ItemFilter:
             out.append(Item.risk >= self.min_risk)
         if self.max_risk is not None:
             out.append(Item.risk <= self.max_risk)
-        if self.source:
-            out.append(Item.source == self.source)
+        if self.source:  # "Twitter", "twitter" and "TWITTER" are one source
+            out.append(func.lower(Item.source) == self.source.strip().lower())
         if self.since is not None:
             out.append(Item.created_at >= self.since)
         if self.until is not None:
