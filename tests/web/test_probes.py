@@ -117,6 +117,8 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("POST", "/items/{item_id}/lease"): Spec("reviewer", write=True),
     ("POST", "/items/{item_id}/resolve"): Spec("lead", write=True, **_DECIDES),
     ("POST", "/items/{item_id}/override"): Spec("lead", write=True, **_DECIDES),
+    ("GET", "/mine"): Spec("reviewer", query={"today": "1"}),
+    ("GET", "/search"): Spec("reviewer", query={"q": "kadrun"}),
     ("GET", "/lead"): Spec("lead"),
     ("GET", "/stats"): Spec("lead"),
     ("GET", "/admin/users"): Spec("admin"),

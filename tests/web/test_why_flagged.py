@@ -18,7 +18,10 @@ MENTION = "Imbauan: jangan ada kata cebong kadrun di grup ini. Tapi dasar kadrun
 
 
 def _spans(text: str, **extra: object) -> list[dict]:
-    return [{"start": s.start, "end": s.end, "term": s.term, "category": s.category, **extra} for s in find_spans(text)]
+    return [
+        {"start": s.start, "end": s.end, "term": s.term, "category": s.category, **extra}
+        for s in find_spans(text)
+    ]
 
 
 def _item(engine: Engine, post_id: str, text: str, spans: list[dict]) -> int:
@@ -48,7 +51,9 @@ def test_a_mentioned_term_is_not_read_like_an_insult(reviewer: TestClient, engin
     assert "opposition-smear" not in shown and "pro-government-smear" not in shown
 
 
-def test_the_models_own_span_reading_is_used_when_the_item_has_it(reviewer: TestClient, engine: Engine) -> None:
+def test_the_models_own_span_reading_is_used_when_the_item_has_it(
+    reviewer: TestClient, engine: Engine
+) -> None:
     spans = _spans(MENTION)
     for span, use in zip(spans, (0.12, 0.08, 0.91), strict=True):
         span["use"] = use
@@ -59,7 +64,9 @@ def test_the_models_own_span_reading_is_used_when_the_item_has_it(reviewer: Test
     assert SOURCE_TEXT["cues"].replace("'", "&#39;") not in html
     # the stored item keeps the reading (the API shows it too)
     assert [s.get("use") for s in queue.get_item(engine, _item(engine, "m-2", MENTION, spans)).spans] == [
-        0.12, 0.08, 0.91
+        0.12,
+        0.08,
+        0.91,
     ]
 
 

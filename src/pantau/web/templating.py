@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from pantau.labels import (
     HS_CATEGORIES,
@@ -71,10 +73,32 @@ def make_templates() -> Jinja2Templates:
         score_bar=render.score_bar,
     )
     env.filters["iso"] = lambda v: iso(v) or ""
+    env.filters["when"] = when
     env.filters["dt"] = lambda v: "" if v is None else v.strftime("%Y-%m-%d %H:%M")
     env.filters["pct"] = lambda v: "n/a" if v is None else f"{v:.0%}"
     env.filters["num"] = lambda v, d=3: "n/a" if v is None else f"{v:.{d}f}"
     return Jinja2Templates(env=env)
+
+
+MONTHS_ID = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def when(value: datetime | str | None) -> Markup:
+    """A time people read ("2 Des 2026 01:41 UTC") in a ``<time>`` whose title and datetime hold the ISO
+    form; accepts a naive-UTC datetime or an ISO string (what the audit log reads)."""
+    if value is None or value == "":
+        return Markup("")
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    stamp = iso(moment) or ""
+    shown = f"{moment.day} {MONTHS_ID[moment.month - 1]} {moment.year} {moment:%H:%M} UTC"
+    return Markup(f'<time datetime="{escape(stamp)}" title="{escape(stamp)}">{escape(shown)}</time>')
+
+
+def page_count(total: int, size: int) -> int:
+    """Pages needed for ``total`` rows (at least one, so "page 1 of 1" reads right on an empty list)."""
+    return max(1, -(-total // max(1, size)))
 
 
 def page(

@@ -14,7 +14,14 @@ from pantau.queue.claims import claim_item, extend_claim, release
 from pantau.queue.decisions import decide, override, resolve
 from pantau.queue.errors import ClaimLost, QueueError
 from pantau.queue.models import DecisionKind, Status, utcnow
-from pantau.queue.reads import audit_log, claimed_by_user, get_item, item_decisions, score_history
+from pantau.queue.reads import (
+    audit_log,
+    claimed_by_user,
+    get_item,
+    item_decisions,
+    reviewed_by,
+    score_history,
+)
 from pantau.queue.schemas import DecideResult, DecisionIn, iso
 from pantau.queue.undo import undo_last
 from pantau.queue.users import UserView
@@ -92,6 +99,7 @@ def item_page(request: Request, user: Reviewer, item_id: ItemId) -> Response:
         bidi=bidi,
         plain_text=without_bidi(item.text) if bidi else "",
         mine=mine,
+        reviewed_by_me=item.status == Status.PENDING and reviewed_by(engine, item_id, user.id),
         lease_left=lease_left,
         was_side=was_side,
         is_lead=is_lead,

@@ -35,7 +35,7 @@ def lead_page(request: Request, user: Lead) -> Response:
     recent, _ = list_items(
         engine_of(request),
         status=Status.DECIDED,
-        sort="priority",
+        sort="decided",  # the latest decision first
         limit=20,
         aging_per_hour=cfg.aging_per_hour,
     )

@@ -17,7 +17,7 @@ from pantau.queue.schemas import ItemFilter, parse_datetime
 from pantau.queue.users import UserView
 from pantau.web.deps import FORM_WRITE, config_of, engine_of, page_user
 from pantau.web.params import PageNo
-from pantau.web.templating import back, page
+from pantau.web.templating import back, page, page_count
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,8 +29,8 @@ def filters_from_form(label: str, min_risk: str, source: str, since: str, until:
     """The queue filters as the page's form sends them (text fields, a date-only "until")."""
 
     def number(value: str) -> float | None:
-        try:
-            return float(value) if value.strip() else None
+        try:  # "0,8" as Indonesian writes it, or "0.8"
+            return float(value.strip().replace(",", ".", 1)) if value.strip() else None
         except ValueError:
             raise Invalid(
                 f"filter risiko harus angka 0–1 (the risk filter must be a number), got {value[:40]!r}"
@@ -81,6 +81,7 @@ def queue_page(
         engine_of(request),
         filters=filters,
         sort=sort if sort in SORTS else "priority",
+        not_reviewed_by=user.id,  # a double-review item I reviewed waits for someone else
         limit=cfg.page_size,
         offset=(page_no - 1) * cfg.page_size,
         aging_per_hour=cfg.aging_per_hour,
@@ -112,6 +113,7 @@ def queue_page(
         counts=status_counts(engine_of(request)),
         page_no=page_no,
         page_size=cfg.page_size,
+        pages=page_count(total, cfg.page_size),
         query=urlencode({k: v for k, v in form.items() if v}),
     )
 
