@@ -171,3 +171,13 @@ def test_mappings_and_tuples_are_accepted(settings):
         ]
     )
     assert {a.campaign_id for a in result.assignments} == {"C000001"}
+
+
+def test_a_post_leaving_the_window_in_its_own_batch_keeps_its_campaign(settings):
+    index = CampaignIndex(settings)
+    posts = [CampaignPost(f"v{i}", MESSAGE, f"u{i}", i * HOUR) for i in range(3)]
+    posts.append(CampaignPost("much-later", DISTINCT[0], "x", 100 * HOUR))  # expires the three
+    result = index.add(posts)
+    assert [a.campaign_id for a in result.assignments] == ["C000001"] * 3 + [None]
+    assert [a.status for a in result.assignments] == ["campaign"] * 3 + ["unique"]
+    assert len(index) == 1

@@ -71,6 +71,7 @@ class CampaignIndex:
         self._next_seq = 0
         self.watermark: float | None = None  # newest posting time seen
         self.totals: dict[str, int] = {}  # counts over the index's life (posts, campaign, late, ...)
+        self._batch: dict[int, tuple[str, str | None]] = {}  # this batch's posts -> outcome if they leave
 
     # -- public -----------------------------------------------------------------------------------------
     def add(self, posts: Iterable[PostLike]) -> BatchResult:
@@ -81,6 +82,7 @@ class CampaignIndex:
         """
         book = self._book
         book.reset_batch()
+        self._batch = {}
         counts: dict[str, int] = {
             "posts": 0,
             "without_time": 0,
@@ -113,6 +115,7 @@ class CampaignIndex:
                 outcome.append((post.post_id, TOO_SHORT, None))
                 continue
             seq = self._insert(post, tokens)
+            self._batch[seq] = (UNIQUE, None)
             outcome.append((post.post_id, UNIQUE, seq))
             while len(self._posts) > self.settings.max_posts:
                 self._drop(next(iter(self._posts)))
@@ -120,7 +123,9 @@ class CampaignIndex:
         assignments = []
         for post_id, status, seq in outcome:
             campaign = None
-            if seq is not None and seq in self._posts:
+            if seq is not None and seq not in self._posts and status != SEEN:
+                status, campaign = self._batch[seq]  # left the window later in this batch
+            elif seq is not None and seq in self._posts:
                 info = self._posts[seq]
                 campaign = book.campaign_of(info)
                 if status != SEEN:
@@ -201,6 +206,13 @@ class CampaignIndex:
         return gone
 
     def _drop(self, seq: int) -> None:
+        if seq in self._batch:  # keep what this batch's post became before it leaves
+            info = self._posts[seq]
+            campaign = self._book.campaign_of(info)
+            self._batch[seq] = (
+                CAMPAIGN if campaign else CLUSTER if info.cluster is not None else UNIQUE,
+                campaign,
+            )
         info = self._posts.pop(seq)
         self._lsh.remove(seq)
         del self._hashes[seq]
