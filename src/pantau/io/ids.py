@@ -1,7 +1,10 @@
 """A compact index of the post ids a run has seen, shared by every input file of the run.
 
 Each id is kept as a 64-bit hash (8 bytes) in a sorted NumPy array plus a small set of recent ids, so
-10⁷ ids take about 80 MB instead of the ~1 GB a Python ``set`` of strings would. Two different ids
+10⁷ ids take about 80 MB instead of the ~1 GB a Python ``set`` of strings would. The recent set is kept
+small (≤ 1/256 of the array, at least 65,536): a Python int in a set costs ~60 bytes, so a set allowed to
+grow with the index (it once could reach 1/8 of it) made 10⁷ ids cost ~60 bytes each in resident memory
+(measured: benchmarks/memory.py). Two different ids
 share a hash with probability about n²/2⁶⁵ (3·10⁻⁴ at 10⁸ ids); such an id is rejected as a
 duplicate, never lost: it is in the rejects file with its reason.
 """
@@ -48,8 +51,9 @@ class IdIndex:
         if self._has(key):
             return False
         self._recent.add(key)
-        # Merging when the recent set reaches 1/8 of the array keeps the amortised cost per id O(1).
-        if len(self._recent) >= max(_MERGE_AT, len(self._sorted) // 8):
+        # A merge copies the array once (no re-sort), so merging every 1/256 of it costs ~256 bytes
+        # copied per id added: cheap next to reading and scoring the post.
+        if len(self._recent) >= max(_MERGE_AT, len(self._sorted) // 256):
             self._merge()
         return True
 
@@ -62,8 +66,9 @@ class IdIndex:
 
     def _merge(self) -> None:
         if self._recent:
-            recent = np.fromiter(self._recent, dtype=np.int64, count=len(self._recent))
-            self._sorted = np.union1d(self._sorted, recent)
+            recent = np.sort(np.fromiter(self._recent, dtype=np.int64, count=len(self._recent)))
+            # Both sorted and disjoint (an id is only added when absent): insert in one pass.
+            self._sorted = np.insert(self._sorted, np.searchsorted(self._sorted, recent), recent)
             self._recent.clear()
 
     @property
