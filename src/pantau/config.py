@@ -248,6 +248,33 @@ class CampaignSettings:
 
 
 @dataclass(frozen=True)
+class ComplaintSettings:
+    """The public complaint desk (posko aduan, pantau.queue.complaints): priority, limits, retention."""
+
+    model: str | None = None  # the model that scores complaints; None: score.model (the deployed one)
+    priority_floor: float = 0.5  # a complaint ranks at least here, whatever the model says
+    per_report_boost: float = 0.05  # added per further report of the same post …
+    max_report_boost: float = 0.25  # … up to this much
+    per_client_per_hour: int = 10  # reports one client may file in an hour
+    total_per_hour: int = 600  # reports everyone together may file in an hour
+    max_text_chars: int = 5000  # pasted post text
+    max_details_chars: int = 1000  # the reporter's own description
+    retention_days: int = 90  # contact details are erased this many days after the report
+
+    def __post_init__(self) -> None:
+        _within("complaints.priority_floor", self.priority_floor, 0.0, 1.0)
+        _within("complaints.per_report_boost", self.per_report_boost, 0.0, 1.0)
+        _within("complaints.max_report_boost", self.max_report_boost, 0.0, 1.0)
+        _within("complaints.per_client_per_hour", self.per_client_per_hour, 1, 10_000)
+        _within("complaints.total_per_hour", self.total_per_hour, 1, 10_000_000)
+        if self.total_per_hour < self.per_client_per_hour:
+            raise ConfigError("complaints.total_per_hour must be at least complaints.per_client_per_hour")
+        _within("complaints.max_text_chars", self.max_text_chars, 100, 100_000)
+        _within("complaints.max_details_chars", self.max_details_chars, 0, 10_000)
+        _within("complaints.retention_days", self.retention_days, 1, 3650)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the pipeline reads, one section per stage."""
 
@@ -261,6 +288,7 @@ class Settings:
     queue: QueueSettings = QueueSettings()
     serve: ServeSettings = ServeSettings()
     campaigns: CampaignSettings = CampaignSettings()
+    complaints: ComplaintSettings = ComplaintSettings()
     root: str = "."  # folder relative paths are resolved against (the params file's folder)
 
     def path(self, value: str | os.PathLike[str]) -> Path:

@@ -53,11 +53,11 @@ def test_migrations_match_models_and_round_trip(engine: Engine) -> None:
 
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert current_revision(engine) == "0003"  # 0003: server-side sessions, login throttle
+    assert current_revision(engine) == "0004"  # 0004: public complaints
     downgrade(engine)
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == "0004"
 
 
 def test_enqueue_threshold_idempotence_and_rejects(engine: Engine) -> None:

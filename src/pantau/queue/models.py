@@ -93,6 +93,14 @@ def effective_priority(risk: float, enqueued_at: datetime, aging_per_hour: float
     return risk + aging_per_hour * max(0.0, (now - enqueued_at).total_seconds() / 3600.0)
 
 
+def aged_priority(key: float, aging_per_hour: float, now: datetime) -> float:
+    """The priority shown for a stored ``priority_key``: what the queue sorts by, aged to ``now``.
+
+    For an item enqueued at its model risk this is :func:`effective_priority`; for one ranked by a rule
+    of its own (a public complaint, :mod:`pantau.queue.complaints`) it is that rule's figure, aged."""
+    return key + aging_per_hour * max(0.0, (now - _AGING_ORIGIN).total_seconds() / 3600.0)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -272,3 +280,57 @@ class AuditEvent(Base):
         Index("ix_audit_log_item", "item_id"),
         Index("ix_audit_log_at", "at"),
     )
+
+
+class Complaint(Base):
+    """One reported post of the public complaint desk (posko aduan): every report of the same post
+    (the same normalised link, or the same normalised text) is merged here, with a count.
+
+    The post itself is an item with ``source='complaint'``; ``pantau.queue.complaints`` owns the rules."""
+
+    __tablename__ = "complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), unique=True, nullable=False)
+    # SHA-256 of the normalised link / of the normalised text; either may be missing, not both.
+    url_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    text_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    reports: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # label key -> how many reports named it
+    label_counts: Mapped[dict[str, Any]] = mapped_column(JsonType, nullable=False)
+    scored: Mapped[bool] = mapped_column(Boolean, nullable=False)  # False: no model was configured
+    first_reported_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    last_reported_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+
+class ComplaintReport(Base):
+    """One person's report: the labels they chose, what they wrote, their contact (leads only; erased
+    after ``complaints.retention_days``) and the SHA-256 of their tracking code (the code itself is
+    shown once, never stored)."""
+
+    __tablename__ = "complaint_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    labels: Mapped[list[Any]] = mapped_column(JsonType, nullable=False)
+    details: Mapped[str | None] = mapped_column(Text)
+    contact: Mapped[str | None] = mapped_column(String(255))
+    contact_purged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+
+    __table_args__ = (
+        Index("ix_complaint_reports_complaint", "complaint_id"),
+        Index("ix_complaint_reports_created_at", "created_at"),
+    )
+
+
+class ComplaintThrottleRow(Base):
+    """Reports accepted per client (a SHA-256 of its address; '*' counts everyone) in the current
+    fixed window: in the database, so the limit holds across workers and restarts."""
+
+    __tablename__ = "complaint_throttle"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)

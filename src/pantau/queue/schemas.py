@@ -29,7 +29,7 @@ from typing_extensions import TypedDict  # pydantic needs this one on Python < 3
 
 from pantau.labels import HS_CATEGORIES, HS_STRENGTHS, HS_TARGETS, LABEL_KEYS, PASAL_280_BY_KEY
 from pantau.queue.errors import Invalid
-from pantau.queue.models import Action, Decision, DecisionKind, Item, Status, effective_priority
+from pantau.queue.models import Action, Decision, DecisionKind, Item, Status, aged_priority
 
 MAX_NOTE_CHARS = 5000
 
@@ -382,7 +382,7 @@ class ItemOut(BaseModel):
     def from_row(cls, item: Item, *, aging_per_hour: float, now: datetime) -> ItemOut:
         """The view of one row, its priority aged to ``now``."""
         columns = {name: getattr(item, name) for name in cls.model_fields if name != "priority"}
-        priority = effective_priority(item.risk, item.enqueued_at, aging_per_hour, now)
+        priority = aged_priority(item.priority_key, aging_per_hour, now)  # the sort key, aged (complaints too)
         return cls.model_validate({**columns, "priority": priority})
 
 
