@@ -360,10 +360,13 @@ def main() -> None:
                               "samples_per_s": round(result.timings.get("epoch_samples_per_second", 0.0), 1),
                               "incl_eval_samples_per_s": round(result.timings["train_samples_per_second"], 1),
                               "epoch_seconds": [round(e) for e in epochs], "best_epoch": result.timings["best_epoch"]})
-        if "transformer" in folders and "baseline" in folders:  # the ensemble blends e5 with today's baseline
+        # The ensemble blends e5 with the first baseline recipe listed (put the default's first).
+        first_baseline = next((k for k in kinds if k.startswith("baseline")), None)
+        if "transformer" in folders and first_baseline in folders:
             # The ensemble blends the two models just trained (no retraining): weights and calibration on val.
             name = f"{plan}-ensemble"
-            folders["ensemble"] = build_ensemble({k: folders[k] for k in ("transformer", "baseline")}, train, val,
+            members = {"transformer": folders["transformer"], "baseline": folders[first_baseline]}
+            folders["ensemble"] = build_ensemble(members, train, val,
                                                  out / name, args)
             print(f"[{time.perf_counter() - t0:6.0f}s] assembled {name}", flush=True)
         for kind, folder in folders.items():
