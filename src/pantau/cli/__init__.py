@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from pantau.cli import base, data, model, queue, score, serve, text
+from pantau.cli import base, complaints, data, model, queue, score, serve, text
 from pantau.cli.common import parse_sets
 
 app = typer.Typer(
@@ -47,7 +47,7 @@ def main_options(
     ctx.ensure_object(dict).update(params=params, overrides=parse_sets(set_))
 
 
-for _area in (data, score, base, model, queue, serve, text):
+for _area in (data, score, base, model, queue, complaints, serve, text):
     _area.register(app)
 
 

@@ -9,6 +9,7 @@ import typer
 
 from pantau.cli.common import fail, settings_from
 from pantau.cli.queue import engine_for
+from pantau.config import Settings
 
 
 def serve(
@@ -19,6 +20,7 @@ def serve(
     """Run the reviewer web app (FastAPI) on serve.host:serve.port."""
     import uvicorn
 
+    from pantau.queue.complaints import ComplaintPolicy, purge_contacts
     from pantau.web.app import WebConfig, create_app
     from pantau.web.security import load_or_create_secret
 
@@ -30,6 +32,7 @@ def serve(
     except (ValueError, OSError) as exc:
         raise fail(f"session secret: {exc}", 2) from None
     engine = engine_for(ctx)
+    purge_contacts(engine, settings.complaints.retention_days)  # contacts past retention go before serving
     config = WebConfig(
         lease_minutes=settings.queue.lease_minutes,
         aging_per_hour=settings.queue.aging_per_hour,
@@ -38,10 +41,21 @@ def serve(
         max_body_bytes=settings.serve.max_body_bytes,
         claim_batch=settings.queue.claim_batch,
         undo_seconds=settings.queue.undo_seconds,
+        complaints=ComplaintPolicy.from_settings(settings.complaints, settings.queue),
+        complaint_model=_complaint_model(settings),
     )
     app = create_app(engine, secret_key=secret, config=config)
     uvicorn.run(app, host=host or settings.serve.host, port=port or settings.serve.port, proxy_headers=False)
 
+
+def _complaint_model(settings: Settings) -> str | None:
+    """The model that scores public complaints: complaints.model, else score.model (the deployed one);
+    None when that folder is not there (complaints are then filed unscored, and the pages say so)."""
+    source = settings.complaints.model or settings.score.model
+    if source.startswith("models:/"):
+        return source
+    path = settings.path(source)
+    return str(path) if path.exists() else None
 
 
 def register(app: typer.Typer) -> None:

@@ -8,6 +8,7 @@ from fastapi import Depends, Form, Header, HTTPException, Request
 from sqlalchemy import Engine
 
 from pantau.queue import sessions
+from pantau.queue.complaints import ComplaintPolicy
 from pantau.queue.throttle import ThrottlePolicy
 from pantau.queue.users import UserView
 from pantau.web.security import cross_site, csrf_ok
@@ -26,6 +27,9 @@ class WebConfig:
     page_size: int = 50
     max_body_bytes: int = 256 * 1024  # serve.max_body_bytes: larger request bodies get 413
     login_throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    complaints: ComplaintPolicy = field(default_factory=ComplaintPolicy)  # the public desk, /aduan
+    # The model folder (or models:/name@alias) that scores complaints; None: filed unscored, and said so.
+    complaint_model: str | None = None
 
 
 class LoginRequired(Exception):
