@@ -37,6 +37,7 @@ class Progress:
         if not enabled:
             return
         # Imported here: rich is only needed when a bar is drawn (jobs run with --quiet).
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -45,7 +46,6 @@ class Progress:
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
-        from rich.console import Console
         from rich.progress import Progress as RichProgress
 
         estimates = [estimate_rows(p) for p in paths]
