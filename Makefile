@@ -35,7 +35,8 @@ test-fast: setup  ## skip slow, browser and real-data tests while developing
 bench: setup  ## benchmarks that print ratios measured side by side in one run
 	$(BIN)/python benchmarks/preprocess.py
 	$(BIN)/python benchmarks/lexicon.py
-	$(BIN)/python benchmarks/scoring.py
+	$(BIN)/python benchmarks/scoring.py speed
+	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/review_queue.py
 
 serve: setup  ## the reviewer web app on http://127.0.0.1:8000
