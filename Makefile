@@ -38,6 +38,7 @@ bench: setup  ## benchmarks that print ratios measured side by side in one run
 	$(BIN)/python benchmarks/scoring.py speed
 	$(BIN)/python benchmarks/memory.py
 	$(BIN)/python benchmarks/review_queue.py
+	$(BIN)/python benchmarks/campaigns.py
 
 serve: setup  ## the reviewer web app on http://127.0.0.1:8000
 	$(BIN)/pantau serve
