@@ -34,6 +34,7 @@ from support.web import HOSTILE, PASSWORD, SECRET, csrf_from, scored
 
 from pantau import queue
 from pantau.labels import LABEL_KEYS
+from pantau.queue.complaints import ComplaintPolicy
 from pantau.queue.db import make_engine, scratch_schema, upgrade
 from pantau.queue.models import AuditEvent, Decision, Item, User
 from pantau.queue.throttle import ThrottlePolicy
@@ -149,9 +150,18 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/api/v1/stats"): Spec("lead"),
     ("GET", "/api/v1/audit"): Spec("admin"),
     ("GET", "/api/openapi.json"): Spec(None),
+    # the public complaint desk (issue 18 §3): no account, the form still needs the session's token
+    ("GET", "/aduan"): Spec(None),
+    ("POST", "/aduan"): Spec(None, write=True, form={"text": "probe aduan", "labels": "abusive"}),
+    ("GET", "/aduan/{code}"): Spec(None, query={"baru": "1"}),
+    ("GET", "/complaints"): Spec("reviewer"),
+    ("POST", "/api/v1/complaints"): Spec(
+        None, write=True, csrf=False, json={"text": "probe aduan", "labels": ["abusive"]}
+    ),
+    ("GET", "/api/v1/complaints/{code}"): Spec(None),
     ("GET", "/static"): Spec(None),  # the static files mount
 }
-PATH_DEFAULTS = {"item_id": "1", "username": "budi"}
+PATH_DEFAULTS = {"item_id": "1", "username": "budi", "code": "A" * 22}
 
 
 def served_routes(app: FastAPI) -> Iterator[tuple[str, str, BaseRoute]]:
@@ -244,8 +254,12 @@ def probe_app(probe_engine: Engine) -> FastAPI:
     # The probes send many wrong sign-ins on purpose; the throttle (tested on its own) must not
     # turn them into waits here.
     lenient = ThrottlePolicy(pair_free=10**6, client_free=10**6)
+    # Likewise the complaint desk's hourly limits (tested in test_complaints): every probe reaches the handler.
+    desk = ComplaintPolicy(per_client_per_hour=10**6, total_per_hour=10**6)
     return create_app(
-        probe_engine, secret_key=SECRET, config=WebConfig(claim_batch=1, login_throttle=lenient)
+        probe_engine,
+        secret_key=SECRET,
+        config=WebConfig(claim_batch=1, login_throttle=lenient, complaints=desk),
     )
 
 
