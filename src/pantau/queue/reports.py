@@ -97,6 +97,7 @@ class DeskReport:
     flagged_without_account: int
     agreement: Agreement
     missing: list[str] = field(default_factory=list)
+    cases: list[tuple[int, str]] = field(default_factory=list)  # (item id, action): decided warn/takedown
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -212,6 +213,7 @@ def desk_report(engine: Engine, period: Period) -> DeskReport:
         flagged_without_account=without_account,
         agreement=_agreement(pair_rows, start, end),
         missing=missing,
+        cases=[(r.id, r.action) for r in decided_rows if r.action in (Action.WARN, Action.TAKEDOWN)],
     )
 
 
