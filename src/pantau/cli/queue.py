@@ -267,6 +267,90 @@ def export_cmd(
         typer.echo(f"held back {held['inconsistent']} decision(s) whose action contradicts their labels")
 
 
+@queue_app.command("case")
+def case_cmd(
+    ctx: typer.Context,
+    item_id: Annotated[int, typer.Argument(help="The item's id (a decided warn/takedown).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .pdf or .json.")],
+) -> None:
+    """Write an item's case file: the post as captured with its SHA-256, the model's output (marked as
+    such), the reviewers' labels and Pasal 280 clauses, and the decision trail from the audit log."""
+    from pantau.queue.casefile import case_file
+    from pantau.queue.errors import QueueError
+
+    suffix = out.suffix.lower()
+    if suffix not in (".pdf", ".json"):
+        raise fail(f"--out must end in .pdf or .json, got {out.name!r}", 2)
+    try:
+        case = case_file(engine_for(ctx), item_id)
+    except QueueError as exc:
+        raise fail(str(exc)) from None
+    if suffix == ".pdf":
+        from pantau.web.pdf import case_pdf
+
+        body = case_pdf(case)
+    else:
+        body = json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(body)
+    typer.echo(
+        f"wrote the case file of item {item_id} to {out} (sha256 of the post {case['post']['sha256']})"
+    )
+    if case["missing"]:
+        typer.echo(f"not available for this item: {', '.join(case['missing'])}")
+
+
+@queue_app.command("report")
+def report_cmd(
+    ctx: typer.Context,
+    period: Annotated[str, typer.Option(help="day | week (ISO week, Monday first), UTC.")] = "day",
+    date: Annotated[str | None, typer.Option(help="An ISO date in the period (default: today, UTC).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write .pdf, .csv or .json instead of printing.")
+    ] = None,
+) -> None:
+    """The desk report: posts scored, flagged, reviewed and decided (per action and label), the median
+    time from scoring to decision, top accounts and reviewer agreement."""
+    from pantau.queue.errors import Invalid
+    from pantau.queue.reports import desk_report, period_of, report_csv
+
+    try:
+        report = desk_report(engine_for(ctx), period_of(period, date))
+    except Invalid as exc:
+        raise fail(str(exc), 2) from None
+    if out is not None:
+        suffix = out.suffix.lower()
+        if suffix == ".pdf":
+            from pantau.web.pdf import report_pdf
+
+            body = report_pdf(report)
+        elif suffix == ".csv":
+            body = report_csv(report).encode("utf-8")
+        elif suffix == ".json":
+            body = json.dumps(report.to_dict(), ensure_ascii=False, indent=2).encode("utf-8")
+        else:
+            raise fail(f"--out must end in .pdf, .csv or .json, got {out.name!r}", 2)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(body)
+        typer.echo(f"wrote the {period} report for {report.period.label} to {out}")
+        return
+    median = "n/a" if report.median_hours is None else f"{report.median_hours:.2f} h"
+    typer.echo(f"period     {report.period.label}")
+    typer.echo(f"scored     {report.scored}   flagged {report.flagged}")
+    typer.echo(f"reviewed   {report.reviewed} (on {report.reviewed_items} items)   decided {report.decided}")
+    typer.echo("by action  " + "  ".join(f"{k}={n}" for k, n in report.by_action.items()))
+    typer.echo("by label   " + "  ".join(f"{k}={n}" for k, n in report.by_label.items()))
+    typer.echo(f"median scoring → decision  {median}")
+    ag = report.agreement
+    share = "n/a" if ag.share is None else f"{ag.share:.0%}"
+    typer.echo(f"agreement  {ag.agreeing}/{ag.items} double-reviewed items agree on all labels ({share})")
+    if report.top_accounts:
+        for account, flagged, violations in report.top_accounts:
+            typer.echo(f"account    {account}  flagged={flagged}  warn/takedown={violations}")
+    else:
+        typer.echo("accounts   tidak tersedia / not available (no accounts on this period's posts)")
+
+
 # ------------------------------------------------------------------------------------------------ users
 
 
