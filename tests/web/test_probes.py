@@ -122,6 +122,12 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/search"): Spec("reviewer", query={"q": "kadrun"}),
     ("GET", "/lead"): Spec("lead"),
     ("GET", "/stats"): Spec("lead"),
+    # case files and the desk report (issue 18 §4); item 1 is undecided in the probe queue: 409
+    ("GET", "/lead/items/{item_id}/case.pdf"): Spec("lead"),
+    ("GET", "/lead/items/{item_id}/case.json"): Spec("lead"),
+    ("GET", "/lead/report"): Spec("lead", query={"period": "week", "date": "2026-03-02"}),
+    ("GET", "/lead/report.pdf"): Spec("lead", query={"period": "day"}),
+    ("GET", "/lead/report.csv"): Spec("lead", query={"period": "day"}),
     ("GET", "/admin/users"): Spec("admin"),
     ("POST", "/admin/users"): Spec(
         "admin", write=True, form={"username": "probe", "password": PASSWORD + "-probe", "role": "reviewer"}
