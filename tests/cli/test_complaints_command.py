@@ -27,23 +27,34 @@ def test_purge_erases_old_contacts_only(tmp_path: Path) -> None:
     old = utcnow() - timedelta(days=31)
     for text, when in (("lama", old), ("baru", utcnow())):
         desk.file_complaint(
-            engine, desk.ComplaintIn(("abusive",), text=text, contact=f"{text}@example.org"),
-            client="c", policy=policy, score=None, now=when,
+            engine,
+            desk.ComplaintIn(("abusive",), text=text, contact=f"{text}@example.org"),
+            client="c",
+            policy=policy,
+            score=None,
+            now=when,
         )
-    result = CliRunner().invoke(app, ["--params", str(params), "complaints", "purge"], env={"PANTAU_DATABASE_URL": None})
+    result = CliRunner().invoke(
+        app, ["--params", str(params), "complaints", "purge"], env={"PANTAU_DATABASE_URL": None}
+    )
     assert result.exit_code == 0, result.output
     assert "erased 1 contact(s) older than 30 day(s)" in result.output
     with engine.connect() as conn:
-        assert conn.execute(select(ComplaintReport.contact).where(ComplaintReport.contact.is_not(None))).scalars().all() == [
-            "baru@example.org"
-        ]
+        assert conn.execute(
+            select(ComplaintReport.contact).where(ComplaintReport.contact.is_not(None))
+        ).scalars().all() == ["baru@example.org"]
     engine.dispose()
 
 
 @pytest.mark.parametrize(
     "bad",
-    [{"complaints.retention_days": 0}, {"complaints.priority_floor": 1.5}, {"complaints.per_client_per_hour": 0},
-     {"complaints.total_per_hour": 1, "complaints.per_client_per_hour": 5}, {"complaints.max_text_chars": 10}],
+    [
+        {"complaints.retention_days": 0},
+        {"complaints.priority_floor": 1.5},
+        {"complaints.per_client_per_hour": 0},
+        {"complaints.total_per_hour": 1, "complaints.per_client_per_hour": 5},
+        {"complaints.max_text_chars": 10},
+    ],
 )
 def test_complaint_settings_are_validated(bad: dict) -> None:
     with pytest.raises(ConfigError, match="complaints"):

@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from sqlalchemy import Engine
 from support.web import PASSWORD, SECRET
-from test_complaints import keyword_model
+from test_complaints_http import keyword_model
 
 from pantau import queue
 from pantau.queue.complaints import ComplaintPolicy
@@ -43,7 +43,9 @@ def server(engine: Engine, tmp_path: Path) -> Iterator[str]:
         complaint_model=str(keyword_model(tmp_path / "model")),
     )
     app = create_app(engine, secret_key=SECRET, config=config)
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    srv = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -74,7 +76,9 @@ def new_page(browser: Any) -> Any:
     pg = ctx.new_page()
     pg.set_default_timeout(15_000)
     pg.problems = []  # console errors (CSP refusals too), uncaught exceptions, dialogs
-    pg.on("console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    pg.on(
+        "console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
     pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
     pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
     return pg

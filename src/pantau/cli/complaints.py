@@ -16,7 +16,8 @@ complaints_app = typer.Typer(help="The public complaint desk (posko aduan, /adua
 def purge(
     ctx: typer.Context,
     days: Annotated[
-        int | None, typer.Option(help="Erase contacts older than this many days. Default complaints.retention_days.")
+        int | None,
+        typer.Option(help="Erase contacts older than this many days. Default complaints.retention_days."),
     ] = None,
 ) -> None:
     """Erase reporters' contacts older than complaints.retention_days (run daily, e.g. from cron).

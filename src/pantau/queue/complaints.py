@@ -76,11 +76,11 @@ __all__ = [
     "RateLimited",
     "ReportView",
     "complaint_priority",
+    "existing_complaint",
     "file_complaint",
     "hash_client",
     "list_complaints",
     "looks_like_code",
-    "existing_complaint",
     "normalise_text",
     "normalise_url",
     "purge_contacts",
@@ -163,9 +163,13 @@ class ComplaintIn:
             raise Invalid("isi tautan atau tempel teks unggahan (give the post's link or paste its text)")
         if url is not None:
             if len(url) > MAX_URL_CHARS:
-                raise Invalid(f"tautan lebih dari {MAX_URL_CHARS} karakter (link longer than {MAX_URL_CHARS} characters)")
+                raise Invalid(
+                    f"tautan lebih dari {MAX_URL_CHARS} karakter (link longer than {MAX_URL_CHARS} characters)"
+                )
             if normalise_url(url) is None:
-                raise Invalid("tautan harus diawali http:// atau https:// (the link must start with http:// or https://)")
+                raise Invalid(
+                    "tautan harus diawali http:// atau https:// (the link must start with http:// or https://)"
+                )
         if text is not None and len(text) > policy.max_text_chars:
             raise Invalid(
                 f"teks lebih dari {policy.max_text_chars} karakter (text longer than {policy.max_text_chars} characters)"
@@ -176,13 +180,17 @@ class ComplaintIn:
                 f"(description longer than {policy.max_details_chars} characters)"
             )
         if contact is not None and len(contact) > MAX_CONTACT_CHARS:
-            raise Invalid(f"kontak lebih dari {MAX_CONTACT_CHARS} karakter (contact longer than {MAX_CONTACT_CHARS} characters)")
+            raise Invalid(
+                f"kontak lebih dari {MAX_CONTACT_CHARS} karakter (contact longer than {MAX_CONTACT_CHARS} characters)"
+            )
         labels = tuple(k for k in LABEL_KEYS if k in set(self.labels))
         unknown = set(self.labels) - set(LABEL_KEYS)
         if unknown or not labels:
             raise Invalid("pilih minimal satu jenis pelanggaran (choose at least one of the four kinds)")
         if any(_has_controls(v) for v in (url, contact) if v):
-            raise Invalid("tautan/kontak berisi karakter kendali (the link or contact holds control characters)")
+            raise Invalid(
+                "tautan/kontak berisi karakter kendali (the link or contact holds control characters)"
+            )
         return ComplaintIn(labels, url, text, details, contact)
 
 
@@ -257,7 +265,9 @@ class ComplaintView:
 # ---------------------------------------------------------------------------------- normalising
 
 
-_TRACKING = re.compile(r"^(utm_.*|fbclid|gclid|igshid|igsh|si|s|t|ref|ref_src|ref_url|mibextid|feature)$", re.I)
+_TRACKING = re.compile(
+    r"^(utm_.*|fbclid|gclid|igshid|igsh|si|s|t|ref|ref_src|ref_url|mibextid|feature)$", re.IGNORECASE
+)
 _HOST_ALIASES = {"twitter.com": "x.com", "mobile.twitter.com": "x.com", "m.facebook.com": "facebook.com"}
 
 
@@ -282,7 +292,9 @@ def normalise_url(url: str) -> str | None:
     if port not in (None, 80, 443):
         host = f"{host}:{port}"
     path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or ""
-    query = urlencode(sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)))
+    query = urlencode(
+        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k))
+    )
     return urlunsplit(("https", host, path, query, ""))
 
 
@@ -348,7 +360,10 @@ def _take_slot(engine: Engine, client: str, policy: ComplaintPolicy, now: dateti
 
 def _keys(report: ComplaintIn) -> tuple[str | None, str | None]:
     url = normalise_url(report.url) if report.url else None
-    return (_sha("url:" + url) if url else None, _sha("text:" + normalise_text(report.text)) if report.text else None)
+    return (
+        _sha("url:" + url) if url else None,
+        _sha("text:" + normalise_text(report.text)) if report.text else None,
+    )
 
 
 def _find(conn: Connection, url_key: str | None, text_key: str | None) -> Any:
@@ -435,7 +450,9 @@ def _file(
                 .where(Item.id == item_id, Item.status == Status.PENDING, Item.claimed_by.is_(None))
                 .values(
                     priority_key=priority_key(
-                        complaint_priority(item.risk, reports, policy), item.enqueued_at, policy.aging_per_hour
+                        complaint_priority(item.risk, reports, policy),
+                        item.enqueued_at,
+                        policy.aging_per_hour,
                     ),
                     updated_at=now,
                 )
@@ -457,7 +474,13 @@ def _file(
             None,
             item_id,
             "complaint",
-            {"complaint": complaint_id, "report": report_id, "labels": labels, "reports": reports, "merged": merged},
+            {
+                "complaint": complaint_id,
+                "report": report_id,
+                "labels": labels,
+                "reports": reports,
+                "merged": merged,
+            },
             now,
         )
     return Filed(code, complaint_id, item_id, merged, reports, scored)
@@ -675,5 +698,7 @@ def purge_contacts(engine: Engine, retention_days: int, *, now: datetime | None 
         )
         conn.execute(delete(ComplaintThrottleRow).where(ComplaintThrottleRow.window_start <= now - WINDOW))
         if erased:
-            write_event(conn, None, None, "complaint_purge", {"contacts": erased, "days": retention_days}, now)
+            write_event(
+                conn, None, None, "complaint_purge", {"contacts": erased, "days": retention_days}, now
+            )
     return erased

@@ -95,7 +95,7 @@ class ComplaintScorer:
                 from pantau.model.classifier import Classifier
 
                 self._classifier = Classifier.load(self.source)
-            except Exception as exc:  # noqa: BLE001 - a broken model must not stop the desk
+            except Exception as exc:
                 log.exception("complaints: cannot load the model %s; reports are filed unscored", self.source)
                 self.error = f"model {self.source} could not be loaded: {type(exc).__name__}"
         return self._classifier
@@ -112,7 +112,7 @@ class ComplaintScorer:
             try:
                 row = clf.score([text])[0]
                 spans = _spans(clf, text)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("complaints: scoring failed; the report is filed unscored")
                 return None
             ident = clf.describe()
@@ -312,7 +312,9 @@ def api_file(request: Request, body: ComplaintBody) -> Any:
     """File a report (no account): 201 with the tracking code, 400 for a report that breaks the rules,
     429 with ``Retry-After`` over the hourly limits."""
     if cross_site(request.headers):
-        raise HTTPException(status_code=403, detail="reports are filed from this site or a script, not another site")
+        raise HTTPException(
+            status_code=403, detail="reports are filed from this site or a script, not another site"
+        )
     report = desk.ComplaintIn(tuple(body.labels), body.url, body.text, body.details, body.contact)
     try:
         filed = _file(request, report)

@@ -69,10 +69,15 @@ def test_an_unscored_report_becomes_a_complaint_item_and_says_so(engine: Engine)
         event = conn.execute(select(AuditEvent.__table__).where(AuditEvent.event == "complaint")).one()
     assert stored.code_hash != filed.code and filed.code not in stored.code_hash  # only the hash is kept
     assert stored.contact == "wa 0812"
-    assert event.item_id == filed.item_id and "contact" not in event.detail and event.detail["labels"] == [
-        "hate_speech",
-        "incitement",
-    ]
+    assert (
+        event.item_id == filed.item_id
+        and "contact" not in event.detail
+        and event.detail["labels"]
+        == [
+            "hate_speech",
+            "incitement",
+        ]
+    )
     status = desk.status_by_code(engine, filed.code)
     assert status.state == "received" and status.outcome is None and not status.scored
     assert status.labels == ("hate_speech", "incitement") and status.reports == 1
@@ -116,7 +121,9 @@ def test_reports_of_one_link_merge_with_a_count(engine: Engine, first: str, seco
 def test_reports_of_one_text_merge_and_raise_priority_up_to_the_cap(engine: Engine) -> None:
     policy = desk.ComplaintPolicy(per_client_per_hour=100, total_per_hour=100, aging_per_hour=0.0)
     first = file(engine, report(text="Dasar  KADRUN\n semua"), s=score(0.6), policy=policy)
-    for n, spelling in enumerate(["dasar kadrun semua", "DASAR kadrun   SEMUA", "ｄａｓａｒ kadrun semua"] * 3):
+    for n, spelling in enumerate(
+        ["dasar kadrun semua", "DASAR kadrun   SEMUA", "ｄａｓａｒ kadrun semua"] * 3
+    ):
         filed = file(engine, report(text=spelling), policy=policy, client=f"c{n}")
         assert filed.merged and filed.item_id == first.item_id
     it = item_of(engine, first.item_id)
@@ -124,7 +131,9 @@ def test_reports_of_one_text_merge_and_raise_priority_up_to_the_cap(engine: Engi
     # 10 reports: 0.6 + min(0.25, 0.05 × 9)
     assert aged_priority(it.priority_key, 0, T0) == pytest.approx(0.85)
     # a link given later attaches to the same complaint, and then matches by itself
-    linked = file(engine, report(text="dasar kadrun semua", url="https://x.com/a/1"), policy=policy, client="z")
+    linked = file(
+        engine, report(text="dasar kadrun semua", url="https://x.com/a/1"), policy=policy, client="z"
+    )
     by_link = file(engine, report(url="https://twitter.com/a/1"), policy=policy, client="y")
     assert linked.item_id == by_link.item_id == first.item_id
 
@@ -134,7 +143,9 @@ def test_merging_leaves_a_claimed_item_as_it_is(engine: Engine, people: dict[str
     before = item_of(engine, a.item_id).priority_key
     assert queue.claim(engine, people["rina"], 1) == [a.item_id]
     file(engine, report(text="kampret semua"), client="x")
-    assert item_of(engine, a.item_id).priority_key == before and item_of(engine, a.item_id).status == "claimed"
+    assert (
+        item_of(engine, a.item_id).priority_key == before and item_of(engine, a.item_id).status == "claimed"
+    )
 
 
 def test_status_follows_the_item_and_shows_the_outcome_never_the_reviewer(
@@ -145,18 +156,33 @@ def test_status_follows_the_item_and_shows_the_outcome_never_the_reviewer(
     assert queue.claim(engine, people["rina"], 1) == [a.item_id]
     assert desk.status_by_code(engine, a.code).state == "in_review"
     labels = {k: k == "incitement" for k in LABEL_KEYS}
-    queue.decide(engine, people["rina"], a.item_id, DecisionIn(labels=labels, action="takedown", confirmed=True))
+    queue.decide(
+        engine, people["rina"], a.item_id, DecisionIn(labels=labels, action="takedown", confirmed=True)
+    )
     status = desk.status_by_code(engine, a.code)
     assert status.state == "decided" and status.outcome == "takedown" and status.decided_at is not None
     # what a reporter may see, and nothing else: no reviewer, no labels decided, no scores
-    assert set(vars(status)) == {"state", "outcome", "reported_at", "decided_at", "labels", "reports", "scored"}
+    assert set(vars(status)) == {
+        "state",
+        "outcome",
+        "reported_at",
+        "decided_at",
+        "labels",
+        "reports",
+        "scored",
+    }
     assert "rina" not in repr(status)
 
 
 def test_a_double_review_item_halfway_is_in_review(engine: Engine, people: dict[str, int]) -> None:
     a = file(engine, report(text="kadrun kadrun"), s=score(0.95))
     queue.claim(engine, people["rina"], 1)
-    queue.decide(engine, people["rina"], a.item_id, DecisionIn(labels=dict.fromkeys(LABEL_KEYS, False), action="no_violation"))
+    queue.decide(
+        engine,
+        people["rina"],
+        a.item_id,
+        DecisionIn(labels=dict.fromkeys(LABEL_KEYS, False), action="no_violation"),
+    )
     assert item_of(engine, a.item_id).status == "pending"
     assert desk.status_by_code(engine, a.code).state == "in_review"
 
@@ -232,7 +258,11 @@ def test_contacts_for_leads_only_and_erased_after_retention(engine: Engine) -> N
     assert by_item[new.item_id].contact == "new@example.org"
     assert desk.purge_contacts(engine, 90, now=T0 + timedelta(days=91)) == 0  # nothing left to erase
     with engine.connect() as conn:
-        events = conn.execute(select(AuditEvent.detail).where(AuditEvent.event == "complaint_purge")).scalars().all()
+        events = (
+            conn.execute(select(AuditEvent.detail).where(AuditEvent.event == "complaint_purge"))
+            .scalars()
+            .all()
+        )
         assert conn.execute(select(func.count()).select_from(ComplaintThrottleRow)).scalar_one() == 0
     assert events == [{"contacts": 1, "days": 90}]
     assert desk.status_by_code(engine, old.code).state == "received"  # the report itself stays
@@ -242,7 +272,10 @@ def test_filing_purges_expired_contacts_too(engine: Engine) -> None:
     file(engine, report(text="lama", contact="old@example.org"), now=T0)
     file(engine, report(text="baru"), now=T0 + timedelta(days=LENIENT.retention_days + 1))
     with engine.connect() as conn:
-        assert conn.execute(select(ComplaintReport.contact).where(ComplaintReport.contact.is_not(None))).all() == []
+        assert (
+            conn.execute(select(ComplaintReport.contact).where(ComplaintReport.contact.is_not(None))).all()
+            == []
+        )
 
 
 def test_concurrent_first_reports_of_one_post_make_one_complaint(engine: Engine) -> None:

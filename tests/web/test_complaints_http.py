@@ -84,9 +84,15 @@ def test_the_form_files_a_scored_complaint_that_enters_the_queue(engine: Engine,
     assert form.status_code == 200 and "unscored-notice" not in form.text
     for key in LABEL_KEYS:
         assert f'value="{key}"' in form.text
-    assert "Kata-kata kasar" in form.text and "abusive language" in form.text  # plain Indonesian, English beside
-    reply = file_form(client, text="usir kadrun dari kampung ini", labels=["incitement", "divisive_label"],
-                      contact="saya@example.org")
+    assert (
+        "Kata-kata kasar" in form.text and "abusive language" in form.text
+    )  # plain Indonesian, English beside
+    reply = file_form(
+        client,
+        text="usir kadrun dari kampung ini",
+        labels=["incitement", "divisive_label"],
+        contact="saya@example.org",
+    )
     assert reply.status_code == 303
     code = code_from(reply.headers["location"])
     status = client.get(reply.headers["location"])
@@ -118,14 +124,20 @@ def test_without_a_model_the_report_is_filed_unscored_and_says_so(engine: Engine
 def test_the_api_files_and_tracks_and_merges_duplicates(engine: Engine, model_dir: Path) -> None:
     app = make_app(engine, model_dir)
     client = TestClient(app)
-    one = client.post("/api/v1/complaints", json={"url": "https://twitter.com/a/status/7?s=20", "labels": ["abusive"]})
+    one = client.post(
+        "/api/v1/complaints", json={"url": "https://twitter.com/a/status/7?s=20", "labels": ["abusive"]}
+    )
     assert one.status_code == 201, one.text
     body = one.json()
     assert not body["merged"] and body["reports"] == 1 and not body["scored"]  # a link alone is not scored
     assert body["status_url"] == f"/aduan/{body['code']}"
     two = client.post(
         "/api/v1/complaints",
-        json={"url": "http://www.x.com/a/status/7/", "text": "dasar kampret", "labels": ["abusive", "hate_speech"]},
+        json={
+            "url": "http://www.x.com/a/status/7/",
+            "text": "dasar kampret",
+            "labels": ["abusive", "hate_speech"],
+        },
     )
     assert two.status_code == 201 and two.json()["merged"] and two.json()["reports"] == 2
     status = client.get(f"/api/v1/complaints/{body['code']}")
@@ -161,7 +173,7 @@ def test_the_whole_path_to_an_outcome_without_the_reviewer(engine: Engine, model
     queue.decide(engine, rina.id, item.id, DecisionIn(labels=labels, action="warn", confirmed=True))
     page = client.get(f"/aduan/{code}").text
     assert 'data-state="decided"' in page and 'data-outcome="warn"' in page and "peringatan" in page
-    assert "rina" not in page and "incitement" not in re.sub(r"<ul>.*?</ul>", "", page, flags=re.S)
+    assert "rina" not in page and "incitement" not in re.sub(r"<ul>.*?</ul>", "", page, flags=re.DOTALL)
     api = TestClient(app).get(f"/api/v1/complaints/{code}").json()
     assert api["state"] == "decided" and api["outcome"] == "warn" and "rina" not in str(api)
 
@@ -191,7 +203,10 @@ def test_the_api_refuses_bad_reports(engine: Engine) -> None:
     assert client.post("/api/v1/complaints", json={"text": "x", "labels": []}).status_code == 422
     assert client.post("/api/v1/complaints", json={"text": "x", "labels": ["nope"]}).status_code == 400
     assert client.post("/api/v1/complaints", json={"labels": ["abusive"]}).status_code == 400
-    assert client.post("/api/v1/complaints", json={"text": "x" * 100_001, "labels": ["abusive"]}).status_code == 422
+    assert (
+        client.post("/api/v1/complaints", json={"text": "x" * 100_001, "labels": ["abusive"]}).status_code
+        == 422
+    )
     big = b'{"labels": ["abusive"], "text": "' + b"x" * 300_000 + b'"}'
     reply = client.post("/api/v1/complaints", content=big, headers={"content-type": "application/json"})
     assert reply.status_code == 413  # serve.max_body_bytes before anything reads it
@@ -229,7 +244,10 @@ def test_another_site_cannot_file_through_the_form_or_the_api(engine: Engine) ->
     api = client.post("/api/v1/complaints", json={"text": "x", "labels": ["abusive"]}, headers=cross)
     assert api.status_code == 403
     evil = {"origin": "https://evil.example"}
-    assert client.post("/api/v1/complaints", json={"text": "x", "labels": ["abusive"]}, headers=evil).status_code == 403
+    assert (
+        client.post("/api/v1/complaints", json={"text": "x", "labels": ["abusive"]}, headers=evil).status_code
+        == 403
+    )
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Complaint)).scalar_one() == 0
 
@@ -244,7 +262,10 @@ def test_hostile_input_is_escaped_everywhere_it_is_shown(engine: Engine) -> None
     refused = file_form(client, text=XSS, details="d" * 2000, contact=XSS, labels=["abusive"])
     assert refused.status_code == 400 and XSS not in refused.text and "&lt;script&gt;" in refused.text
     lead = sign_in(app, "lia")
-    for page in (lead.get("/complaints"), lead.get(f"/items/{queue.list_items(engine, filters=COMPLAINTS)[0][0].id}")):
+    for page in (
+        lead.get("/complaints"),
+        lead.get(f"/items/{queue.list_items(engine, filters=COMPLAINTS)[0][0].id}"),
+    ):
         assert page.status_code == 200 and XSS not in page.text and "&lt;script&gt;" in page.text
 
 
@@ -264,7 +285,9 @@ def test_the_complaints_list_shows_contacts_to_leads_only(engine: Engine) -> Non
     assert TestClient(app, follow_redirects=False).get("/complaints").status_code == 303  # sign in first
     # the audit log records the complaint, never the contact
     with engine.connect() as conn:
-        details = conn.execute(select(AuditEvent.detail).where(AuditEvent.event == "complaint")).scalars().all()
+        details = (
+            conn.execute(select(AuditEvent.detail).where(AuditEvent.event == "complaint")).scalars().all()
+        )
         assert conn.execute(select(func.count()).select_from(ComplaintReport)).scalar_one() == 2
     assert len(details) == 2 and all("0812" not in str(d) for d in details)
 
