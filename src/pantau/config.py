@@ -83,6 +83,11 @@ class IOSettings:
     chunk_rows: int = 50_000
     max_chars: int = 20_000
     encoding: str = "utf-8"
+    # Who posted, where and when (issue 18 §1): read into ``author``, ``url`` and ``created_at`` when the
+    # input has these columns; missing ones are said so in the run's manifest and on the account pages.
+    author_column: str | None = "author"
+    url_column: str | None = "url"
+    time_column: str | None = "created_at"
 
     def __post_init__(self) -> None:
         _within("io.chunk_rows", self.chunk_rows, 1)
@@ -199,6 +204,10 @@ class QueueSettings:
     aging_per_hour: float = 0.01
     claim_batch: int = 1  # items one "claim" (c) takes for a reviewer
     undo_seconds: int = 300  # how long "undo my last decision" stays open (if nobody else acted on the item)
+    # An account's later posts rank higher by this much per earlier post of it a reviewer confirmed as a
+    # violation (warn/takedown), at most account_boost_max in all; applied when a post is enqueued.
+    account_boost: float = 0.05
+    account_boost_max: float = 0.2
 
     def __post_init__(self) -> None:
         _within("queue.risk_threshold", self.risk_threshold, 0.0, 1.0)
@@ -207,6 +216,8 @@ class QueueSettings:
         _within("queue.aging_per_hour", self.aging_per_hour, 0.0)
         _within("queue.claim_batch", self.claim_batch, 1, 50)
         _within("queue.undo_seconds", self.undo_seconds, 0)
+        _within("queue.account_boost", self.account_boost, 0.0, 1.0)
+        _within("queue.account_boost_max", self.account_boost_max, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -226,6 +237,7 @@ class ServeSettings:
 class CampaignSettings:
     """Near-duplicate campaigns (pantau.campaigns): MinHash/LSH over normalised text, per time window."""
 
+    enabled: bool = False  # true: `pantau score` assigns campaigns as it scores (one index per run folder)
     threshold: float = 0.6  # estimated Jaccard of two posts' shingle sets for them to be near-duplicates
     num_perm: int = 128  # MinHash permutations (more: a finer Jaccard estimate, more memory per post)
     shingle_unit: str = "char"  # char | word: what a shingle is made of

@@ -197,59 +197,76 @@ def _lead_decision(
     allowed: tuple[str, ...],
     now: datetime | None,
 ) -> DecideResult:
-    d = decision
-    if d.action == Action.ESCALATE:
+    if decision.action == Action.ESCALATE:
         raise Invalid("a lead's decision is final: choose no_violation, warn or takedown")
     now = now or utcnow()
     with write_transaction(engine) as conn:
         _require_lead(conn, lead_id)
-        item = conn.execute(
-            select(_items).where(_items.c.id == item_id).with_for_update(of=_items)
-        ).first()
-        if item is None:
-            raise NotFound(f"item {item_id} does not exist")
-        if item.status not in allowed:
-            raise QueueError(f"item {item_id} is {item.status}; {kind} needs {' or '.join(allowed)}")
-        if kind == DecisionKind.OVERRIDE and not (d.confirmed or d.note):
-            raise Invalid(
-                "mengganti keputusan perlu konfirmasi atau catatan "
-                "(an override needs a confirmation or a note: confirmed=true)"
-            )
-        if kind == DecisionKind.RESOLVE and _was_reviewer(conn, item_id, lead_id):
-            raise Forbidden(
-                f"Anda salah satu pihak dalam sengketa item {item_id}; ketua lain atau admin yang "
-                "menyelesaikannya (you reviewed this item: another lead or an admin resolves it)"
-            )
-        decision_id = _insert_decision(conn, item_id, lead_id, kind, d, item.model_version, now)
-        conn.execute(
-            update(Item)
-            .where(Item.id == item_id)
-            .values(
-                status=Status.DECIDED,
-                final_decision_id=decision_id,
-                decided_at=now,
-                updated_at=now,
-                escalation_reason=None,
-                claimed_by=None,
-                claimed_at=None,
-                lease_expires_at=None,
-            )
+        return lead_decision_in(conn, lead_id, item_id, decision, kind, allowed, now)
+
+
+def lead_decision_in(
+    conn: Connection,
+    lead_id: int,
+    item_id: int,
+    decision: DecisionIn,
+    kind: DecisionKind,
+    allowed: tuple[str, ...],
+    now: datetime,
+    detail: dict[str, Any] | None = None,
+) -> DecideResult:
+    """A lead's final decision on one item inside the caller's write transaction (the caller checked
+    the role and the action); ``detail`` is added to the audit event. Resolve, override and a campaign
+    decision (:mod:`pantau.queue.campaigns_store`, one call per item) all record through here."""
+    d = decision
+    item = conn.execute(
+        select(_items).where(_items.c.id == item_id).with_for_update(of=_items)
+    ).first()
+    if item is None:
+        raise NotFound(f"item {item_id} does not exist")
+    if item.status not in allowed:
+        raise QueueError(f"item {item_id} is {item.status}; {kind} needs {' or '.join(allowed)}")
+    if kind == DecisionKind.OVERRIDE and not (d.confirmed or d.note):
+        raise Invalid(
+            "mengganti keputusan perlu konfirmasi atau catatan "
+            "(an override needs a confirmation or a note: confirmed=true)"
         )
-        write_event(
-            conn,
-            lead_id,
-            item_id,
-            kind,
-            {
-                "decision_id": decision_id,
-                "previous_final": item.final_decision_id,
-                "action": d.action,
-                "labels": dict(d.labels),
-                "before": before_state(item),
-            },
-            now,
+    if kind == DecisionKind.RESOLVE and _was_reviewer(conn, item_id, lead_id):
+        raise Forbidden(
+            f"Anda salah satu pihak dalam sengketa item {item_id}; ketua lain atau admin yang "
+            "menyelesaikannya (you reviewed this item: another lead or an admin resolves it)"
         )
-        return DecideResult(item_id=item_id, decision_id=decision_id, status=Status.DECIDED)
+    decision_id = _insert_decision(conn, item_id, lead_id, kind, d, item.model_version, now)
+    conn.execute(
+        update(Item)
+        .where(Item.id == item_id)
+        .values(
+            status=Status.DECIDED,
+            final_decision_id=decision_id,
+            decided_at=now,
+            updated_at=now,
+            escalation_reason=None,
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+        )
+    )
+    write_event(
+        conn,
+        lead_id,
+        item_id,
+        kind,
+        {
+            "decision_id": decision_id,
+            "previous_final": item.final_decision_id,
+            "action": d.action,
+            "labels": dict(d.labels),
+            "before": before_state(item),
+            **(detail or {}),
+        },
+        now,
+    )
+    return DecideResult(item_id=item_id, decision_id=decision_id, status=Status.DECIDED)
 
 
 def _was_reviewer(conn: Connection, item_id: int, user_id: int) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pantau.labels import LABEL_KEYS
+from pantau.queue.accounts import account_boosts
 from pantau.queue.audit import AUDIT_INSERT, write_event
 from pantau.queue.db import open_queue, write_transaction
 from pantau.queue.errors import Invalid, describe
@@ -97,12 +98,16 @@ def enqueue(
     aging_per_hour: float = 0.01,
     batch_size: int = 2000,
     now: datetime | None = None,
+    account_boost: float = 0.0,
+    account_boost_max: float = 0.0,
 ) -> EnqueueResult:
     """Put predictions with ``risk >= risk_threshold`` in the queue.
 
     Idempotent per (post id, model version). A model version not seen before for a post updates the
     item's scores only while it is pending and unclaimed; claimed, decided and escalated items (and
     their decisions) are never touched. Items with ``risk >= double_review_risk`` need two reviewers.
+    ``account_boost``/``account_boost_max``: an account's earlier confirmed violations raise its new
+    posts' priority (:func:`pantau.queue.accounts.account_boosts`; the shown risk stays the model's).
     """
     if not model_version or not isinstance(model_version, str):
         raise Invalid("model_version must be a non-empty string")
@@ -111,7 +116,8 @@ def enqueue(
     if batch_size < 1:
         raise Invalid("batch_size must be positive")
     context = {"model_version": model_version}
-    inserted = updated = skipped = 0
+    inserted = updated = skipped = boosted = 0
+    boost = (account_boost, account_boost_max)
     rejected: list[tuple[str, str]] = []
     index = 0
     for chunk in _chunks(rows, batch_size):
@@ -129,10 +135,10 @@ def enqueue(
                 continue
             valid[r.id] = r
         if valid:
-            i, u, s = _enqueue_batch(
-                engine, valid, model_version, double_review_risk, aging_per_hour, now or utcnow()
+            i, u, s, b = _enqueue_batch(
+                engine, valid, model_version, double_review_risk, aging_per_hour, now or utcnow(), boost
             )
-            inserted, updated, skipped = inserted + i, updated + u, skipped + s
+            inserted, updated, skipped, boosted = inserted + i, updated + u, skipped + s, boosted + b
     if inserted or updated or rejected:
         with engine.begin() as conn:
             write_event(
@@ -146,6 +152,7 @@ def enqueue(
                     "updated": updated,
                     "skipped": skipped,
                     "rejected": len(rejected),
+                    **({"account_boosted": boosted} if boosted else {}),
                 },
                 now or utcnow(),
             )
@@ -159,7 +166,8 @@ def _enqueue_batch(
     double_review_risk: float,
     aging_per_hour: float,
     now: datetime,
-) -> tuple[int, int, int]:
+    boost: tuple[float, float] = (0.0, 0.0),
+) -> tuple[int, int, int, int]:
     ids = list(rows)
     with write_transaction(engine) as conn:
         seen = set(
@@ -172,7 +180,8 @@ def _enqueue_batch(
         fresh = [rows[i] for i in ids if i not in seen]
         skipped = len(ids) - len(fresh)
         if not fresh:
-            return 0, 0, skipped
+            return 0, 0, skipped, 0
+        extra = account_boosts(conn, (r.author for r in fresh), *boost)
         existing = {
             r.post_id: r
             for r in conn.execute(
@@ -215,7 +224,7 @@ def _enqueue_batch(
                         "thresholds": r.thresholds,
                         "spans": r.spans,
                         "risk": r.risk,
-                        "priority_key": priority_key(r.risk, now, aging_per_hour),
+                        "priority_key": priority_key(r.risk + extra.get(r.author or "", 0.0), now, aging_per_hour),
                         "required_reviews": 2 if r.risk >= double_review_risk else 1,
                         "review_count": 0,
                         "status": Status.PENDING,
@@ -247,7 +256,9 @@ def _enqueue_batch(
                     thresholds=r.thresholds,
                     spans=r.spans,
                     risk=r.risk,
-                    priority_key=priority_key(r.risk, old.enqueued_at, aging_per_hour),
+                    priority_key=priority_key(
+                        r.risk + extra.get(r.author or "", 0.0), old.enqueued_at, aging_per_hour
+                    ),
                     # Never lower the bar for an item already on its way through double review.
                     required_reviews=func.max(Item.required_reviews, 2 if r.risk >= double_review_risk else 1)
                     if conn.dialect.name == "sqlite"
@@ -273,7 +284,8 @@ def _enqueue_batch(
                 )
         if rescored:  # a pending item's scores changed: the audit log says from which model to which
             conn.execute(AUDIT_INSERT, rescored)
-        return len(new_rows), n_updated, skipped + len(fresh) - len(new_rows) - n_updated
+        n_boosted = sum(1 for r in fresh if r.author in extra)
+        return len(new_rows), n_updated, skipped + len(fresh) - len(new_rows) - n_updated, n_boosted
 
 
 def enqueue_predictions(
@@ -284,6 +296,8 @@ def enqueue_predictions(
     risk_threshold: float,
     double_review_risk: float = 0.85,
     aging_per_hour: float = 0.01,
+    account_boost: float = 0.0,
+    account_boost_max: float = 0.0,
 ) -> EnqueueResult:
     """The scoring job's entry point: :func:`enqueue` into an engine, or into a database URL.
 
@@ -295,6 +309,8 @@ def enqueue_predictions(
         "risk_threshold": risk_threshold,
         "double_review_risk": double_review_risk,
         "aging_per_hour": aging_per_hour,
+        "account_boost": account_boost,
+        "account_boost_max": account_boost_max,
     }
     if not isinstance(queue, str):
         return enqueue(queue, rows, **options)

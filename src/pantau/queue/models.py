@@ -66,11 +66,12 @@ class Action(StrEnum):
 
 class DecisionKind(StrEnum):
     """review: an independent reviewer's decision; resolve: a lead settles an escalation; override: a
-    lead replaces a final decision."""
+    lead replaces a final decision; campaign: a lead decided every open item of a campaign at once."""
 
     REVIEW = "review"
     RESOLVE = "resolve"
     OVERRIDE = "override"
+    CAMPAIGN = "campaign"  # a lead decided a whole campaign in one action (one decision per item)
 
 
 # Priority ages from a fixed origin so the key stays a small, exact float.
@@ -152,13 +153,36 @@ class Item(Base):
     enqueued_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The coordinated-posting campaign the post was found in (issue 18 §2; pantau.queue.campaigns_store).
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
 
     __table_args__ = (
         Index("ix_items_status_priority", "status", "priority_key"),
         Index("ix_items_status_lease", "status", "lease_expires_at"),
         Index("ix_items_claimed_by", "claimed_by"),
         Index("ix_items_decided_at", "decided_at"),
+        Index("ix_items_author", "author"),
+        Index("ix_items_campaign_id", "campaign_id"),
     )
+
+
+class CampaignRow(Base):
+    """A campaign found by a scoring run's index (pantau.campaigns): ``key`` is the run's token and the
+    index's id (``3f2a9c1e-C000001``), unique across runs; the rest is the index's summary as last seen."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    accounts: Mapped[list[Any]] = mapped_column(JsonType, nullable=False)
+    posts_total: Mapped[int] = mapped_column(Integer, nullable=False)
+    posts_without_account: Mapped[int] = mapped_column(Integer, nullable=False)
+    posts_without_time: Mapped[int] = mapped_column(Integer, nullable=False)
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime)
+    basis: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
 
 
 class Prediction(Base):
