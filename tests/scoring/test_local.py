@@ -56,6 +56,8 @@ def test_every_row_is_scored_or_rejected_with_documented_columns(tmp_path: Path,
     expected = [
         "id",
         "text_hash",
+        "author",  # the input's author and url columns travel with each post (issue 18 §1)
+        "url",
         *[f"prob_{k}" for k in LABEL_KEYS],
         *[f"flag_{k}" for k in LABEL_KEYS],
         "risk",

@@ -87,7 +87,9 @@ class PostReader:
     """Iterate over validated chunks of posts from one file.
 
     Each chunk is a DataFrame with ``id``, ``text``, ``row`` (1-based data row number in the file) and
-    every other column of the file. Read :attr:`summary` after iterating.
+    every other column of the file. Read :attr:`summary` after iterating. The columns named by
+    ``author_column``, ``url_column`` and ``time_column`` arrive as ``author``, ``url`` and ``created_at``;
+    :attr:`found_columns` says (after the header is read) which of the three the file has.
 
     Without an id column, ids are derived: ``row_id_prefix + row number`` when a prefix is given (for
     corpora, where duplicate texts must survive to be counted), else a hash of the text (for posts, where
@@ -113,6 +115,9 @@ class PostReader:
         row_id_prefix: str | None = None,
         seen_ids: IdIndex | None = None,
         redo_rows: Collection[int] = (),
+        author_column: str | None = "author",
+        url_column: str | None = "url",
+        time_column: str | None = "created_at",
     ) -> None:
         self.path = Path(path)
         if not self.path.exists():
@@ -137,6 +142,13 @@ class PostReader:
         self.summary = ReadSummary(str(self.path), self.format, used)
         self._seen = seen_ids if seen_ids is not None else IdIndex()
         self._derive_ids = False
+        # Who posted, where and when: the file's columns read into these names (issue 18 §1).
+        self.post_columns = {
+            name: column
+            for name, column in (("author", author_column), ("url", url_column), ("created_at", time_column))
+            if column
+        }
+        self.found_columns: dict[str, bool] = {}  # author/url/created_at -> whether the file has it
 
     # -- validation ---------------------------------------------------------------------------------
 
@@ -154,6 +166,7 @@ class PostReader:
             self.summary = ReadSummary(self.summary.path, self.summary.format, self.summary.encoding)
 
     def _check_columns(self, found: Sequence[str]) -> None:
+        self.found_columns = {name: column in found for name, column in self.post_columns.items()}
         if not found:
             raise InputError(f"{self.path} is empty (no header row and no posts); remove it from the inputs")
         if self.text_column not in found:
@@ -215,6 +228,9 @@ class PostReader:
             self._reject(row, f"duplicate id: {post_id} (seen earlier in this run)", raw)
             return None
         out = {k: v for k, v in record.items() if k not in (self.text_column, self.id_column)}
+        for name, column in self.post_columns.items():
+            if column != name and column in out:
+                out[name] = out.pop(column)
         out.update(id=post_id, text=text, row=row)
         return out
 

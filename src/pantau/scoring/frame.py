@@ -1,6 +1,7 @@
 """Turning one validated chunk of posts into output rows and queue rows (the same for both engines).
 
-Output columns: ``id``, ``text_hash``, ``prob_<label>`` and ``flag_<label>`` for each label in the
+Output columns: ``id``, ``text_hash``, ``author``/``url``/``created_at`` (as text, when the input has
+them: ``io.author_column`` etc.; ``campaign_id`` follows when ``campaigns.enabled``), ``prob_<label>`` and ``flag_<label>`` for each label in the
 model's order, ``risk``, ``spans`` (JSON list of divisive-term spans in the *original* text),
 ``windows`` (token windows read; > 1 for long posts), ``model_name``, ``model_version``, ``run_id``,
 ``preprocessing``, ``scored_at`` (UTC).
@@ -21,6 +22,8 @@ from pantau.scoring.options import ScoreError, utc_now
 
 # Passthrough columns an input may carry; the queue shows them to reviewers.
 QUEUE_COLUMNS = ("source", "author", "url", "created_at")
+# Who posted, where and when: kept in the output parts too (issue 18 §1).
+POST_COLUMNS = ("author", "url", "created_at")
 
 
 def span_finder() -> Callable[[str], Any]:
@@ -96,6 +99,10 @@ def score_frame(
         "id": frame["id"].astype(str).to_numpy(),
         "text_hash": [text_hash(t) for t in texts],
     }
+    for name in POST_COLUMNS:
+        if name in frame.columns:
+            values = [None if (v := _none_if_missing(value)) is None else str(v) for value in frame[name]]
+            out[name] = pd.array(values, dtype="string")  # a typed column, even when a part has no value
     for j, label in enumerate(classifier.labels):
         out[f"prob_{label}"] = probs[:, j].astype("float32")
     for j, label in enumerate(classifier.labels):

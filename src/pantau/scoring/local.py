@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from pantau.io import IdIndex, RejectsWriter, read_posts, write_parquet_atomic
+from pantau.scoring.campaigns import RunPosts
 from pantau.scoring.checkpoint import committed_ids, fingerprint, prepare_out, read_finished
 from pantau.scoring.frame import queue_rows, score_frame, span_finder
 from pantau.scoring.manifest import build_manifest, write_manifest
@@ -111,6 +112,7 @@ def _run(
         return ScoreResult(out, read_finished(out) or {})
     if sink is not None:
         sink.open()  # before the first part: a queue that cannot be opened fails the run up front
+    posts = RunPosts(out, options.campaigns, fresh=state.next_part == 0)  # accounts, times, campaigns
     state.attempts += 1
     attempt_start = time.monotonic()
     base_duration = state.duration_s
@@ -125,6 +127,7 @@ def _run(
         rejects.flush()
         state.rejects_bytes = _size(out / REJECTS_FILE)
         state.duration_s = base_duration + (time.monotonic() - attempt_start)
+        posts.save()  # before the checkpoint: a resume never finds an index older than its parts
         state.save(out)
         progress.update(state.read)
 
@@ -148,6 +151,7 @@ def _run(
                         if sink is not None:
                             state.enqueued += sink.put(queue_rows(clf, chunk, scored, path.name), clf.meta.version)
                         write_parquet_atomic(scored, out / PART_PATTERN.format(state.next_part))
+                        scored = posts.assign(chunk, scored, sink)
                         state.next_part += 1
                         state.scored += len(scored)
                 # Per-input progress = what earlier attempts consumed + what this attempt's reader saw.
@@ -174,6 +178,7 @@ def _run(
     write_manifest(manifest, out)
     (out / CHECKPOINT_FILE).unlink(missing_ok=True)
     return ScoreResult(out, manifest)
+    manifest["posts"] = posts.summary()
 
 
 def _stopped_message(signum: int | None, scored: int, out: Path) -> str:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pantau.config import IOSettings
+from pantau.config import CampaignSettings, IOSettings
 
 if TYPE_CHECKING:
     from pantau.config import Settings
@@ -69,6 +69,11 @@ class ScoreOptions(IOSettings):
     aging_per_hour: float = 0.01
     resume: bool = True
     progress: bool = False
+    # issue 18: an account's confirmed violations raise its later posts' priority (queue.account_boost…);
+    # campaigns: assign coordinated-posting campaigns while scoring (None: campaigns.enabled is false).
+    account_boost: float = 0.0
+    account_boost_max: float = 0.0
+    campaigns: CampaignSettings | None = None
 
     def __post_init__(self) -> None:
         # Named as the command line names them: these are what an operator mistypes.
@@ -94,6 +99,9 @@ class ScoreOptions(IOSettings):
             "risk_threshold": q.risk_threshold,
             "double_review_risk": q.double_review_risk,
             "aging_per_hour": q.aging_per_hour,
+            "account_boost": q.account_boost,
+            "account_boost_max": q.account_boost_max,
+            "campaigns": settings.campaigns if settings.campaigns.enabled else None,
         }
         return cls(**(values | {k: v for k, v in given.items() if v is not None}))
 

@@ -27,11 +27,15 @@ class QueueSink:
         risk_threshold: float,
         double_review_risk: float = 0.85,
         aging_per_hour: float = 0.01,
+        account_boost: float = 0.0,
+        account_boost_max: float = 0.0,
     ):
         self.database_url = database_url
         self.risk_threshold = risk_threshold
         self.double_review_risk = double_review_risk
         self.aging_per_hour = aging_per_hour
+        self.account_boost = account_boost
+        self.account_boost_max = account_boost_max
         self._engine: Any = None
 
     @classmethod
@@ -48,6 +52,8 @@ class QueueSink:
             risk_threshold=options.risk_threshold,
             double_review_risk=options.double_review_risk,
             aging_per_hour=options.aging_per_hour,
+            account_boost=options.account_boost,
+            account_boost_max=options.account_boost_max,
         )
 
     def open(self) -> QueueSink:
@@ -78,10 +84,19 @@ class QueueSink:
             risk_threshold=self.risk_threshold,
             double_review_risk=self.double_review_risk,
             aging_per_hour=self.aging_per_hour,
+            account_boost=self.account_boost,
+            account_boost_max=self.account_boost_max,
         )
         if result.rejected:
             log.warning("the queue refused %d row(s), e.g. %s", len(result.rejected), result.rejected[0])
         return int(result.enqueued)
+
+    def record_campaigns(self, campaigns: Sequence[dict[str, Any]], merged: dict[str, str]) -> None:
+        """Store campaigns and link their posts' queue items (:mod:`pantau.queue.campaigns_store`)."""
+        from pantau.queue.campaigns_store import record_campaigns
+
+        if campaigns or merged:
+            record_campaigns(self.open()._engine, campaigns, merged)
 
     def close(self) -> None:
         """Release the engine's connections."""

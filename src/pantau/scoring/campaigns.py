@@ -1,0 +1,167 @@
+"""Accounts and campaigns during a scoring run (issue 18 §1–2), for the local engine.
+
+:class:`RunPosts` follows what the inputs say about each post's account, link and posting time (counted
+per run and written to the manifest's ``posts`` key, with a sentence for each that is missing), and — when
+``campaigns.enabled`` — assigns coordinated-posting campaigns batch by batch with one
+:class:`~pantau.campaigns.CampaignIndex` per run folder:
+
+* ``_campaigns.npz``: the index (:func:`pantau.campaigns.save_index`), loaded when the run resumes and saved
+  at every checkpoint, so a resumed run continues with the same window and ids;
+* ``_campaigns.json``: the run's token (campaign keys are ``<token>-<index id>``, unique across run folders),
+  the counts above and every campaign found so far with its posts.
+
+Each part gets a ``campaign_id`` column: the campaign a post was in when its chunk was scored. A post that
+an *later* chunk's near-duplicates turn into a campaign member is not rewritten in its part; the queue
+(``items.campaign_id``) and ``_campaigns.json`` hold the final membership.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pantau.config import CampaignSettings
+from pantau.io import write_json_atomic
+from pantau.scoring.options import ScoreError
+from pantau.scoring.sink import QueueSink
+
+log = logging.getLogger(__name__)
+
+INDEX_FILE = "_campaigns.npz"
+SUMMARY_FILE = "_campaigns.json"
+FIELDS = ("author", "url", "created_at")
+MISSING_TEXT = {
+    "author": "accounts unknown: {n} of {total} scored post(s) have no author (io.author_column); account "
+              "pages, the accounts ranking and the account boost leave them out",
+    "url": "links unknown: {n} of {total} scored post(s) have no url (io.url_column)",
+    "created_at": "posting times unknown: {n} of {total} scored post(s) have no readable created_at "
+                  "(io.time_column); first/last seen and campaign time windows leave them out",
+}
+
+
+def _when(epoch: float | None) -> dt.datetime | None:
+    return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).replace(tzinfo=None)
+
+
+class RunPosts:
+    """One run's account/time coverage and (optionally) its campaign index; see the module text."""
+
+    def __init__(self, out: Path, settings: CampaignSettings | None, *, fresh: bool):
+        self.out = out
+        self.settings = settings
+        self.index: Any = None
+        saved = self._read_summary() if not fresh else {}
+        self.token: str = saved.get("token") or secrets.token_hex(4)
+        self.counts: dict[str, int] = {"posts": 0, **{f"without_{f}": 0 for f in FIELDS}}
+        self.counts.update(saved.get("counts") or {})
+        self.campaigns: dict[str, dict[str, Any]] = dict(saved.get("campaigns") or {})
+        self.notes: list[str] = list(saved.get("notes") or [])
+        if settings is not None:
+            from pantau.campaigns import CampaignIndex, CampaignStateError, load_index
+
+            path = out / INDEX_FILE
+            if not fresh and path.exists():
+                try:
+                    self.index = load_index(path, settings)
+                except CampaignStateError as exc:
+                    raise ScoreError(f"cannot continue this run's campaigns: {exc}; use --no-resume") from exc
+            else:
+                path.unlink(missing_ok=True)
+                self.index = CampaignIndex(settings)
+
+    def _read_summary(self) -> dict[str, Any]:
+        path = self.out / SUMMARY_FILE
+        try:
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (OSError, ValueError):
+            return {}
+
+    def assign(self, chunk: pd.DataFrame, scored: pd.DataFrame, sink: QueueSink | None) -> pd.DataFrame:
+        """Count the chunk's scored posts' accounts/times; with campaigns, add ``campaign_id`` to ``scored``
+        and store the campaigns this batch touched in the queue (after the chunk was enqueued)."""
+        from pantau.campaigns import to_epoch
+
+        posts = chunk.set_index(chunk["id"].astype(str)).reindex(scored["id"].astype(str))
+        self.counts["posts"] += len(posts)
+        times: list[float | None] = []
+        for value in posts["created_at"] if "created_at" in posts.columns else [None] * len(posts):
+            try:
+                times.append(to_epoch(value))
+            except (TypeError, ValueError):
+                times.append(None)  # an unreadable time is a missing one (counted, said so)
+        self.counts["without_created_at"] += sum(t is None for t in times)
+        for name in ("author", "url"):
+            values = posts[name] if name in posts.columns else pd.Series([None] * len(posts))
+            self.counts[f"without_{name}"] += int(sum(1 for v in values if v is None or pd.isna(v) or str(v).strip() == ""))
+        if self.index is None:
+            return scored
+        authors = posts["author"].tolist() if "author" in posts.columns else [None] * len(posts)
+        result = self.index.add(
+            {"id": i, "text": t, "account": a, "posted_at": p}
+            for i, t, a, p in zip(posts.index, posts["text"].astype(str), authors, times, strict=True)
+        )
+        for note in result.notes:
+            if note not in self.notes[-20:]:
+                self.notes.append(note)
+        key = f"{self.token}-{{}}".format
+        rows = []
+        for c in result.campaigns:
+            row = {
+                "key": key(c.campaign_id), "post_ids": list(c.post_ids), "accounts": list(c.accounts),
+                "posts_total": c.posts_total, "posts_without_account": c.posts_without_account,
+                "posts_without_time": c.posts_without_time, "first_seen": _when(c.first_seen),
+                "last_seen": _when(c.last_seen), "basis": c.basis,
+            }
+            rows.append(row)
+            earlier = self.campaigns.get(row["key"], {}).get("post_ids", [])
+            self.campaigns[row["key"]] = {
+                **{k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in row.items()},
+                "post_ids": sorted(set(earlier) | set(c.post_ids)),
+            }
+        merged = {key(a): key(b) for a, b in result.merged.items()}
+        for gone, into in merged.items():
+            if gone in self.campaigns:
+                absorbed = self.campaigns.pop(gone)
+                target = self.campaigns.setdefault(into, {"key": into, "post_ids": []})
+                target["post_ids"] = sorted(set(target.get("post_ids", [])) | set(absorbed.get("post_ids", [])))
+        if sink is not None:
+            sink.record_campaigns(rows, merged)
+        of = result.campaign_of()
+        scored = scored.copy()
+        scored["campaign_id"] = pd.array(
+            [key(of[i]) if i in of else None for i in scored["id"].astype(str)], dtype="string"
+        )
+        return scored
+
+    def save(self) -> None:
+        """Write the index and the summary (called at every checkpoint)."""
+        if self.index is not None:
+            from pantau.campaigns import save_index
+
+            save_index(self.index, self.out / INDEX_FILE)
+        write_json_atomic(
+            {"token": self.token, "counts": self.counts, "campaigns": self.campaigns, "notes": self.notes[-50:]},
+            self.out / SUMMARY_FILE,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """The manifest's ``posts`` key: counts, what is missing in words, and the campaigns found."""
+        total = self.counts["posts"]
+        missing = [
+            MISSING_TEXT[f].format(n=self.counts[f"without_{f}"], total=total)
+            for f in FIELDS
+            if total and self.counts[f"without_{f}"]
+        ]
+        out: dict[str, Any] = {"counts": dict(self.counts), "missing": missing}
+        out["campaigns"] = (
+            {"enabled": True, "found": len(self.campaigns), "file": SUMMARY_FILE, "notes": self.notes[-20:]}
+            if self.index is not None
+            else {"enabled": False}
+        )
+        return out
