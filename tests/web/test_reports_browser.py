@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from test_browser import browser, login, page, server  # noqa: F401 - the Chromium fixtures
-from test_reports import decide_top, pdf_text
+from test_reports_http import decide_top, pdf_text
 
 pytestmark = pytest.mark.browser
 
