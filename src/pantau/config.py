@@ -184,9 +184,14 @@ class ScoreSettings:
     threads: int = 0  # 0 = all cores
     engine: str = "local"  # local | ray
     chunk_rows: int = 10_000
+    # Ensemble folders: posts the baseline member rules out skip the transformer member, by the rule tuned
+    # on validation and recorded in the folder (pantau.model.cascade).
+    cascade: bool = False
 
     def __post_init__(self) -> None:
         _one_of("score.precision", self.precision, ("fp32", "int8"))
+        if not isinstance(self.cascade, bool):
+            raise ConfigError(f"score.cascade must be true or false, got {self.cascade!r}")
         _one_of("score.engine", self.engine, ("local", "ray"))
         _within("score.batch_size", self.batch_size, 1)
         _within("score.chunk_rows", self.chunk_rows, 1)

@@ -180,6 +180,37 @@ def test_building_the_int8_model_leaves_the_fp32_model_in_eval_mode(
     np.testing.assert_allclose(fresh.predict_proba(texts), fresh.predict_proba(texts), atol=0)
 
 
+def test_int8_without_a_recheck_band_does_not_keep_the_fp32_copy(tiny_model: Path, tmp_path: Path) -> None:
+    import gc
+    import weakref
+
+    checked = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0.5)
+    assert checked._backend.fp32_model is not None  # the band re-scores in fp32: it needs it
+    pure = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0)
+    assert pure._backend.fp32_model is None
+    # Nothing else holds the fp32 weights either: a fresh load's encoder is collected.
+    from pantau.model import backends
+
+    seen: list[weakref.ref] = []
+    original = backends.load_encoder
+
+    def spy(folder: Path):
+        encoder = original(folder)
+        seen.append(weakref.ref(encoder))
+        return encoder
+
+    backends.load_encoder = spy
+    try:
+        again = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0)
+    finally:
+        backends.load_encoder = original
+    gc.collect()
+    assert seen and seen[0]() is None
+    np.testing.assert_allclose(again.predict_proba(TEXTS), pure.predict_proba(TEXTS), atol=1e-6)
+    with pytest.raises(ClassifierError, match="without its fp32 copy"):
+        again._backend.fp32_logits(TEXTS)
+
+
 def test_head_is_mean_pooling_plus_linear(tiny_model: Path, clf: Classifier) -> None:
     from safetensors.torch import load_file
     from transformers import AutoModel, AutoTokenizer

@@ -126,3 +126,125 @@ def test_ensemble_folder_errors_name_the_problem(ensemble, tmp_path: Path) -> No
         ModelMeta(**{**raw, "labels": tuple(raw["labels"]), "members": tuple(raw["members"])})
     with pytest.raises(ModelFolderError, match="must list its members"):
         dataclasses.replace(load_meta(result.folder), members=())
+
+
+# -- the cascade (score.cascade): tuned at assembly, applied by the Classifier, counted by the batch job --------
+
+
+@pytest.fixture(scope="module")
+def cascade_ensemble(tmp_path_factory: pytest.TempPathFactory):
+    """A real ensemble big enough to measure recall on: a tiny random-weight transformer and a TF-IDF baseline
+    trained on 400 sample posts, assembled (weights, calibration, skip rule) on 250, 300 more held out."""
+    from support.tiny_models import build_tiny_transformer
+    from support.training_data import tiny_frame
+
+    from pantau.training.ensemble import assemble_ensemble
+
+    train, val, test = tiny_frame(400, offset=0), tiny_frame(250, offset=400), tiny_frame(300, offset=650)
+    out = tmp_path_factory.mktemp("cascade") / "model"
+    build_tiny_transformer(out / MEMBERS_DIR / "transformer", max_length=16, seed=3)
+    train_baseline(train, val, out_dir=out / MEMBERS_DIR / "baseline", settings=FAST,
+                   preprocessing=preprocessing_id("classic"))
+    assemble_ensemble(out, val, settings=FAST, fingerprint="test", sources=["sample"], train_rows=len(train))
+    return out, val, test
+
+
+def _expected_skips(folder: Path, texts: list[str]) -> np.ndarray:
+    """The skip rule computed by hand from the baseline member alone (not through the cascade code path)."""
+    meta = load_meta(folder)
+    p = Classifier.load(folder / MEMBERS_DIR / "baseline").predict_proba(texts)
+    t = np.array([meta.thresholds[k] for k in meta.labels])
+    temps = np.array([meta.temperatures.get(k, 1.0) for k in meta.labels])
+    gap = logit(t) - logit(p) / temps
+    return gap.min(axis=1) >= meta.cascade["margin"]
+
+
+def test_cascade_rule_is_tuned_on_validation_and_recorded(cascade_ensemble) -> None:
+    folder, val, _ = cascade_ensemble
+    rule = load_meta(folder).cascade
+    assert rule["first_stage"] == "baseline" and rule["margin"] >= 0 and rule["target_recall"] == 0.995
+    assert rule["val"]["posts"] == len(val) and rule["val"]["flags"] > 0 and rule["val"]["recall"] >= 0.995
+    texts = val["text"].tolist()
+    full = Classifier.load(folder).predict(texts)
+    cascade = Classifier.load(folder, cascade=True)
+    kept = cascade.predict(texts)
+    assert (full & kept).sum() / full.sum() >= 0.995
+    assert cascade.skipped_posts == _expected_skips(folder, texts).sum() > 0
+    assert cascade.skipped_posts / len(texts) == pytest.approx(rule["val"]["skipped_share"])
+
+
+def test_cascade_keeps_the_full_ensembles_flags_on_held_out_posts(cascade_ensemble) -> None:
+    folder, _, test = cascade_ensemble
+    texts = test["text"].tolist() + [" ".join(["kalian semua cebong dungu"] * 40)]  # a long post too
+    full = Classifier.load(folder)
+    cascade = Classifier.load(folder, cascade=True)
+    assert cascade.cascade and not full.cascade and full.skipped_posts == 0
+    p_full, w_full = full._scores(texts)
+    p_cas, w_cas = cascade._scores(texts)
+    skip = _expected_skips(folder, texts)
+    assert cascade.skipped_posts == skip.sum() > 0 and (~skip).sum() > 0
+    # Posts that reach the transformer score exactly as without the cascade; skipped ones are never flagged.
+    np.testing.assert_allclose(p_cas[~skip], p_full[~skip], atol=1e-9)
+    assert (w_cas[~skip] == w_full[~skip]).all() and (w_cas[skip] == 1).all()
+    assert not (p_cas[skip] >= cascade.thresholds).any()
+    flags_full = p_full >= full.thresholds
+    assert flags_full.sum() > 0
+    assert (flags_full & (p_cas >= cascade.thresholds)).sum() / flags_full.sum() >= 0.995
+    # Counting accumulates over calls.
+    cascade.predict_proba(texts[:10])
+    assert cascade.skipped_posts == skip.sum() + skip[:10].sum()
+
+
+def test_pantau_score_manifest_counts_posts_that_skipped_the_full_model(cascade_ensemble, tmp_path: Path) -> None:
+    from pantau.scoring.local import ScoreOptions, score_files
+
+    folder, _, test = cascade_ensemble
+    data = tmp_path / "posts.csv"
+    test[["id", "text"]].to_csv(data, index=False)
+    skip = _expected_skips(folder, test["text"].tolist())
+    on = score_files([data], folder, tmp_path / "on", ScoreOptions(chunk_rows=64, cascade=True)).manifest
+    assert on["cascade"] == {"enabled": True, "skipped_full_model": int(skip.sum())}
+    assert on["counts"]["scored"] == len(test) and on["settings"]["cascade"] is True
+    off = score_files([data], folder, tmp_path / "off", ScoreOptions(chunk_rows=64)).manifest
+    assert off["cascade"] == {"enabled": False, "skipped_full_model": 0}
+
+
+def test_cascade_errors_name_the_problem(cascade_ensemble, tmp_path: Path) -> None:
+    import shutil
+
+    from pantau.config import ConfigError, ScoreSettings
+    from pantau.model.classifier import ClassifierError
+
+    folder, _, _ = cascade_ensemble
+    with pytest.raises(ClassifierError, match="needs an ensemble folder"):
+        Classifier.load(folder / MEMBERS_DIR / "transformer", cascade=True)
+    # A baseline folder is the cheap stage already: nothing to skip, no error.
+    assert Classifier.load(folder / MEMBERS_DIR / "baseline", cascade=True).skipped_posts == 0
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    raw = json.loads((old / META_FILE).read_text())
+    raw.pop("cascade")
+    (old / META_FILE).write_text(json.dumps(raw))
+    Classifier.load(old)  # folders assembled before the cascade still load
+    with pytest.raises(ClassifierError, match="skip rule tuned on validation"):
+        Classifier.load(old, cascade=True)
+    with pytest.raises(ConfigError, match="score.cascade"):
+        ScoreSettings(cascade="yes")  # type: ignore[arg-type]
+
+
+def test_tune_margin_keeps_the_target_share_of_flags() -> None:
+    from pantau.model.cascade import skipped, tune_margin
+
+    rng = np.random.default_rng(0)
+    distance = rng.normal(2.0, 2.0, 5000)
+    flags = rng.random((5000, 2)) < 1 / (1 + np.exp(2 * distance[:, None]))  # flagged posts sit near or above
+    for target in (0.9, 0.995, 1.0):
+        margin = tune_margin(distance, flags, target_recall=target)
+        skip = skipped(distance, margin)
+        assert flags[~skip].sum() / flags.sum() >= target
+        # The smallest such margin: skipping one more flagged post would break the target.
+        nearest = np.flatnonzero(~skip & flags.any(axis=1))
+        worst = nearest[np.argmax(distance[nearest])]
+        assert (flags[~skip].sum() - flags[worst].sum()) / flags.sum() < target or margin == 0
+    assert tune_margin(distance, np.zeros_like(flags)) == float("inf")
+    assert tune_margin(-np.ones(10), np.ones((10, 1), dtype=bool)) == 0.0  # never a negative margin

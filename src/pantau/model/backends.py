@@ -57,7 +57,10 @@ class TransformerBackend:
         stride: int,
         threads: int = 0,
         cache_dir: Path | None = None,
+        keep_fp32: bool = True,
     ):
+        """``keep_fp32=False`` (int8 without a re-check band): the fp32 weights are dropped once the int8
+        model is loaded, so the process does not hold the model twice (e5-small: ~470 MB of fp32 weights)."""
         from transformers import AutoTokenizer
 
         self.batch_size = batch_size
@@ -91,7 +94,7 @@ class TransformerBackend:
         head = load_head(folder, len(meta.labels), int(encoder.config.hidden_size))
         model = MeanPoolClassifier(encoder.float(), head).eval()
         self.model: Any = model
-        self.fp32_model: MeanPoolClassifier = model
+        self.fp32_model: MeanPoolClassifier | None = model
         if precision == "int8":
             from pantau.model.int8 import load_int8
 
@@ -103,6 +106,9 @@ class TransformerBackend:
                 cache_dir=cache_dir,
                 intermediate_size=getattr(encoder.config, "intermediate_size", None),
             )
+            if not keep_fp32:
+                self.fp32_model = None  # the only reference left: freed here
+                del model, encoder, head
 
     def windows(self, texts: list[str]) -> Windows:
         """Cut every text into overlapping windows covering all of its tokens."""
@@ -146,6 +152,8 @@ class TransformerBackend:
 
     def fp32_logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`logits_or_probs`, always with the fp32 model (int8 verification)."""
+        if self.fp32_model is None:
+            raise ClassifierError("this int8 model was loaded without its fp32 copy (int8_verify_margin 0)")
         windows = self.windows(texts)
         return self.window_logits(windows, self.fp32_model), windows.owner
 
@@ -187,9 +195,13 @@ class EnsembleBackend:
 
     Each post gets as many (identical) rows as its member with the most windows read, so the Classifier's
     max over windows returns the blend and its window count reports what the transformer read.
+
+    ``cascade=True`` applies the folder's tuned skip rule (:mod:`pantau.model.cascade`): the baseline member
+    scores every post first, and only posts it cannot rule out reach the other member; ``skipped_posts``
+    counts the rest.
     """
 
-    def __init__(self, folder: Path, meta: ModelMeta, load_member: Any):
+    def __init__(self, folder: Path, meta: ModelMeta, load_member: Any, *, cascade: bool = False):
         self.members = []
         for name in meta.members:
             path = folder / MEMBERS_DIR / name
@@ -202,11 +214,45 @@ class EnsembleBackend:
                 )
             self.members.append(member)
         self.weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)  # [L, M]
+        self.skipped_posts = 0
+        self.cascade_margin: float | None = None
+        if cascade:
+            margin = (meta.cascade or {}).get("margin")
+            if margin is None or "baseline" not in meta.members:
+                raise ClassifierError(
+                    f"{folder}: score.cascade needs a skip rule tuned on validation, and this ensemble has none "
+                    "(assembled before the cascade existed); re-assemble it with pantau.training.ensemble."
+                    "assemble_ensemble, or set score.cascade: false"
+                )
+            self.cascade_margin = float(margin)
+            self.first = meta.members.index("baseline")
+            self.thresholds = np.array([meta.thresholds[k] for k in meta.labels], dtype=np.float64)
+            self.temperatures = np.array([float(meta.temperatures.get(k, 1.0)) for k in meta.labels])
 
     def logits_or_probs(self, texts: list[str], originals: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         # Members apply their own preprocessing to the posts as given.
-        scored = [member._scores(texts if originals is None else originals) for member in self.members]
+        posts = texts if originals is None else originals
+        if self.cascade_margin is not None:
+            return self._cascade(posts)
+        scored = [member._scores(posts) for member in self.members]
         z = blend_logits([probs for probs, _ in scored], self.weights)
         windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
         owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
+        return np.repeat(z, windows, axis=0), owner
+
+    def _cascade(self, posts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        from pantau.model.cascade import below_thresholds, skipped, standin_logits
+
+        first_probs, _ = self.members[self.first]._scores(posts)
+        z = standin_logits(first_probs)
+        skip = skipped(below_thresholds(z, self.thresholds, self.temperatures), float(self.cascade_margin or 0))
+        windows = np.ones(len(posts), dtype=np.int64)
+        rest = np.flatnonzero(~skip)
+        if len(rest):
+            scored = [(first_probs[rest], np.ones(len(rest), dtype=np.int64)) if m == self.first
+                      else member._scores([posts[i] for i in rest]) for m, member in enumerate(self.members)]
+            z[rest] = blend_logits([probs for probs, _ in scored], self.weights)
+            windows[rest] = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
+        self.skipped_posts += int(skip.sum())
+        owner = np.repeat(np.arange(len(posts), dtype=np.int64), windows)
         return np.repeat(z, windows, axis=0), owner

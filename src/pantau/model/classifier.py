@@ -165,7 +165,7 @@ class Classifier:
     ):
         self.meta = meta
         self.int8_verify_margin = int8_verify_margin
-        self.verified_posts = 0  # posts re-scored in fp32 because int8 put them near a threshold
+        self._verified_posts = 0  # posts re-scored in fp32 because int8 put them near a threshold
         self.folder = folder
         self.precision = precision
         self.max_length = max_length
@@ -193,6 +193,7 @@ class Classifier:
         stride: int | None = None,
         cache_dir: str | Path | None = None,
         int8_verify_margin: float = DEFAULT_INT8_VERIFY_MARGIN,
+        cascade: bool = False,
     ) -> Classifier:
         """Load a model folder or ``models:/name@alias`` once; ``threads=0`` keeps torch's default (all cores).
 
@@ -203,6 +204,11 @@ class Classifier:
 
         ``max_length``/``stride`` default to the windowing recorded in the folder — the one its thresholds
         were tuned at; another value is allowed but warned about, since the thresholds no longer fit it.
+
+        ``cascade=True`` (ensemble folders): posts the baseline member rules out skip the transformer member,
+        by the rule tuned on validation and recorded in the folder (:mod:`pantau.model.cascade`);
+        :attr:`skipped_posts` counts them. A baseline folder is already the cheap stage (nothing changes); a
+        transformer folder, or an ensemble without a tuned rule, is an error.
         """
         if precision not in PRECISIONS:
             raise ClassifierError(f"precision must be one of {PRECISIONS}, got {precision!r}")
@@ -229,6 +235,11 @@ class Classifier:
             raise ModelFolderError(
                 f"{folder}: pooling {meta.pooling!r} is not supported for scoring (only 'mean')"
             )
+        if cascade and meta.kind == "transformer":
+            raise ClassifierError(
+                f"{folder}: score.cascade needs an ensemble folder (its baseline member is the first stage); "
+                "this is a transformer folder — set score.cascade: false"
+            )
         if meta.kind == "baseline":
             backend = BaselineBackend(folder, meta)
         elif meta.kind == "ensemble":
@@ -238,7 +249,7 @@ class Classifier:
                                 max_length=max_length, stride=stride, cache_dir=cache_dir,
                                 int8_verify_margin=int8_verify_margin)
 
-            backend = EnsembleBackend(folder, meta, load_member)
+            backend = EnsembleBackend(folder, meta, load_member, cascade=cascade)
         else:
             backend = TransformerBackend(
                 folder,
@@ -249,6 +260,7 @@ class Classifier:
                 window_stride,
                 threads,
                 Path(cache_dir) if cache_dir is not None else None,
+                keep_fp32=precision != "int8" or int8_verify_margin > 0,
             )
         return cls(
             meta,
@@ -281,8 +293,24 @@ class Classifier:
             near = np.flatnonzero((distance < self.int8_verify_margin).any(axis=1))
             if len(near):
                 probs[near], _ = self._aggregate(*rescore([texts[i] for i in near]), len(near))
-                self.verified_posts += len(near)
+                self._verified_posts += len(near)
         return probs, windows
+
+    @property
+    def verified_posts(self) -> int:
+        """Posts re-scored in fp32 because int8 put them near a threshold (an ensemble's: its members')."""
+        members = getattr(self._backend, "members", ())
+        return self._verified_posts + sum(m.verified_posts for m in members)
+
+    @property
+    def skipped_posts(self) -> int:
+        """Posts the cascade let skip the full model (0 without ``cascade``)."""
+        return int(getattr(self._backend, "skipped_posts", 0))
+
+    @property
+    def cascade(self) -> bool:
+        """Whether the cascade's skip rule is applied."""
+        return getattr(self._backend, "cascade_margin", None) is not None
 
     def _aggregate(self, raw: np.ndarray, owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Calibrated probabilities per post (max over its windows) and the window count per post."""
@@ -342,4 +370,5 @@ class Classifier:
             "max_length": self.max_length,
             "stride": self.stride,
             "int8_verify_margin": self.int8_verify_margin,
+            "cascade": self.cascade,
         }

@@ -56,6 +56,10 @@ class ModelMeta:
     # Ensembles only: member folders (under ``members/``) and, per label, one blend weight per member.
     members: tuple[str, ...] = ()
     blend: dict[str, list[float]] = field(default_factory=dict)
+    # Ensembles only, when tuned (pantau.training.ensemble.tune_cascade): the cascade's skip rule. A post
+    # skips the transformer member when the baseline member's reading, put in the ensemble's place, lies at
+    # least ``margin`` log-odds below every label's threshold; plus what validation measured for it.
+    cascade: dict[str, Any] = field(default_factory=dict)
 
     @property
     def window_stride(self) -> int:

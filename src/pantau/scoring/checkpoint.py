@@ -96,6 +96,7 @@ class RunState:
     next_part: int = 0
     scored: int = 0
     enqueued: int = 0
+    skipped: int = 0  # scored posts the cascade let skip the full model (score.cascade)
     rejects_bytes: int = 0
     inputs: list[InputProgress] = field(default_factory=list)
 
@@ -154,6 +155,8 @@ def model_identity(meta: Any, options: ScoreOptions) -> dict[str, Any]:
         "max_length": int(options.max_length or meta.max_length),
         "stride": int(options.stride if options.stride is not None else meta.window_stride),
         "created_at": meta.created_at,
+        # Only when on, so runs started before the cascade existed still resume.
+        **({"cascade": True} if getattr(options, "cascade", False) else {}),
     }
 
 

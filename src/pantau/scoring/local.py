@@ -141,6 +141,7 @@ def _run(
             for chunk in reader:
                 pending: list[int] = []
                 if len(chunk):
+                    skipped_before = clf.skipped_posts
                     scored = score_frame(clf, chunk, find_spans=find_spans, on_batch=progress.advance,
                                          should_stop=stop)
                     if len(scored) < len(chunk):  # stopped mid-chunk: commit what is scored, redo the rest
@@ -154,6 +155,7 @@ def _run(
                         scored = posts.assign(chunk, scored, sink)
                         state.next_part += 1
                         state.scored += len(scored)
+                    state.skipped += clf.skipped_posts - skipped_before
                 # Per-input progress = what earlier attempts consumed + what this attempt's reader saw.
                 state.inputs[index] = start.advanced(reader.summary, done=False, pending=pending)
                 commit()
@@ -174,6 +176,7 @@ def _run(
         workers=1,
         queue_enabled=sink is not None,
         int8_verified=getattr(clf, "verified_posts", 0),
+        cascade_skipped=state.skipped,
     )
     write_manifest(manifest, out)
     (out / CHECKPOINT_FILE).unlink(missing_ok=True)

@@ -2,7 +2,9 @@
 
 Keys: ``status``, ``engine`` (``local`` | ``ray``), ``workers`` (1 process, or the Ray actor pool's
 size), ``counts`` (read = scored + rejected, enqueued, blank_lines: skipped, not posts), ``started_at``, ``finished_at``, ``attempts``,
-``duration_s``, ``posts_per_s``, ``parts``, ``int8_verified_in_fp32``, ``inputs`` (per-input summaries),
+``duration_s``, ``posts_per_s``, ``parts``, ``int8_verified_in_fp32``, ``cascade`` (on or off, and
+``skipped_full_model``: scored posts the ensemble's baseline member ruled out, so the transformer never
+read them), ``inputs`` (per-input summaries),
 ``model`` (identity, labels, thresholds), ``settings``, ``queue``, ``fingerprint``.
 """
 
@@ -30,6 +32,7 @@ def build_manifest(
     workers: int,
     queue_enabled: bool,
     int8_verified: int,
+    cascade_skipped: int = 0,
 ) -> dict[str, Any]:
     """The manifest of a finished run from its final state (``state.duration_s`` is the whole run's)."""
     duration = state.duration_s
@@ -52,6 +55,7 @@ def build_manifest(
         "parts": state.next_part,
         # int8 runs: posts re-scored in fp32 because int8 put them near a threshold.
         "int8_verified_in_fp32": int(int8_verified),
+        "cascade": {"enabled": bool(getattr(classifier, "cascade", False)), "skipped_full_model": int(cascade_skipped)},
         "inputs": [dataclasses.asdict(e) for e in state.inputs],
         "model": {
             **classifier.describe(),

@@ -63,6 +63,7 @@ class ScoreOptions(IOSettings):
     batch_size: int = 32
     max_length: int | None = None
     stride: int | None = None  # None: the model's own window overlap (the one its thresholds were tuned at)
+    cascade: bool = False  # ensembles: posts the baseline member rules out skip the transformer (pantau.model.cascade)
     queue_url: str | None = None
     risk_threshold: float = 0.5
     double_review_risk: float = 0.85
@@ -95,7 +96,7 @@ class ScoreOptions(IOSettings):
             **dataclasses.asdict(settings.io),
             "chunk_rows": s.chunk_rows,
             **{k: getattr(s, k) for k in ("precision", "int8_verify_margin", "threads", "batch_size",
-                                          "max_length", "stride")},
+                                          "max_length", "stride", "cascade")},
             "risk_threshold": q.risk_threshold,
             "double_review_risk": q.double_review_risk,
             "aging_per_hour": q.aging_per_hour,
@@ -118,6 +119,7 @@ class ScoreOptions(IOSettings):
             "batch_size": self.batch_size,
             "max_length": self.max_length,
             "stride": self.stride,
+            "cascade": self.cascade,
         }
 
 

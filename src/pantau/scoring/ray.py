@@ -98,7 +98,8 @@ class ScoreActor:
             for name, group in batch.groupby("_input", sort=False):
                 rows = queue_rows(self.classifier, group, scored.loc[group.index], str(name))
                 self.enqueued += self.sink.put(rows, version)
-        stats = {"enqueued": self.enqueued, "int8_verified_in_fp32": int(self.classifier.verified_posts)}
+        stats = {"enqueued": self.enqueued, "int8_verified_in_fp32": int(self.classifier.verified_posts),
+                 "cascade_skipped": int(self.classifier.skipped_posts)}
         write_json_atomic(stats, self.stats_path)
         return scored
 
@@ -256,7 +257,7 @@ def _run(
     )
     scored.write_parquet(str(out), filename_provider=_PartNames())
     state.duration_s = time.monotonic() - start
-    int8_verified = _finish(out, state)
+    int8_verified, cascade_skipped = _finish(out, state)
     manifest = build_manifest(
         state,
         clf,
@@ -265,13 +266,15 @@ def _run(
         workers=actors,
         queue_enabled=sink is not None,
         int8_verified=int8_verified,
+        cascade_skipped=cascade_skipped,
     )
     write_manifest(manifest, out)
     return ScoreResult(out, manifest)
 
 
-def _finish(out: Path, state: RunState) -> int:
-    """Merge per-file rejects and summaries and per-actor counts into ``state``; returns int8 verifications."""
+def _finish(out: Path, state: RunState) -> tuple[int, int]:
+    """Merge per-file rejects and summaries and per-actor counts into ``state``; returns the int8
+    verifications and the posts the cascade let skip the full model."""
     import pyarrow.parquet as pq
 
     with open(out / REJECTS_FILE, "w", encoding="utf-8", newline="") as merged:
@@ -300,13 +303,15 @@ def _finish(out: Path, state: RunState) -> int:
             )
     if not header_written:
         (out / REJECTS_FILE).unlink()
-    int8_verified = 0
+    int8_verified = skipped = 0
     for stats_path in out.glob("_actor-*.json"):
         stats = json.loads(stats_path.read_text(encoding="utf-8"))
         state.enqueued += int(stats["enqueued"])
         int8_verified += int(stats["int8_verified_in_fp32"])
+        skipped += int(stats.get("cascade_skipped", 0))
         stats_path.unlink()
     parts = list(out.glob(f"{RAY_PART_PREFIX}*.parquet"))
     state.scored = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
     state.next_part = len(parts)
-    return int8_verified
+    state.skipped = skipped
+    return int8_verified, skipped

@@ -22,6 +22,11 @@ nothing gets weight 0. Average precision alone was the criterion before: it rewa
 thresholds, and on our sample it put 0.8 of the divisive_label weight on the transformer although the
 baseline alone scored F1 0.93 on validation against the blend's 0.86 (test: 0.75 with those weights,
 0.94 with the objective's).
+
+Cascade (``score.cascade``, :mod:`pantau.model.cascade`): when the blend is calibrated, the skip rule is
+tuned on the same validation scores — the smallest log-odds margin below every threshold, read from the
+baseline member alone, that keeps ``target_recall`` (99.5 %) of the full ensemble's validation flags — and
+recorded in the meta's ``cascade`` with what it skipped there.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import pandas as pd
 from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
 from pantau.model.calibrate import apply_temperatures, calibrate, logit, objective_value
+from pantau.model.cascade import DEFAULT_TARGET_RECALL, below_thresholds, skipped, standin_logits, tune_margin
 from pantau.model.layout import MEMBER_NAMES, MEMBERS_DIR, blend_logits
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import data_fingerprint, label_matrix, validate_frame
@@ -136,6 +142,7 @@ def assemble_ensemble(
     train_rows: int,
     labels: Sequence[str] = LABEL_KEYS,
     member_params: dict[str, dict] | None = None,
+    cascade_recall: float = DEFAULT_TARGET_RECALL,
 ) -> TrainResult:
     """Blend trained members already in ``out_dir/members/{transformer,baseline}``: fit the per-label weights
     on ``val``, calibrate the blend (temperature, threshold) and write the ensemble's meta and card.
@@ -175,9 +182,40 @@ def assemble_ensemble(
         blend=blend,
     )
     probs = apply_temperatures(z, labels, cal.temperatures)
-    meta = dataclasses.replace(meta, metrics={"val": split_metrics(probs, y, labels, cal.thresholds)})
+    cascade = tune_cascade(member_probs[MEMBER_NAMES.index("baseline")], probs, meta, target_recall=cascade_recall)
+    meta = dataclasses.replace(meta, metrics={"val": split_metrics(probs, y, labels, cal.thresholds)},
+                               cascade=cascade)
     save_meta(out, meta)
     params = {"kind": "ensemble", "members": list(MEMBER_NAMES), "blend": blend, **(member_params or {})}
     write_model_card(out, meta, params=params, sources=sources, train_rows=train_rows)
     log.info("ensemble blend weights (transformer, baseline): %s", blend)
     return TrainResult(out, meta, [], params, {})
+
+
+def tune_cascade(
+    baseline_probs: np.ndarray, ensemble_probs: np.ndarray, meta: ModelMeta, *,
+    target_recall: float = DEFAULT_TARGET_RECALL,
+) -> dict:
+    """The cascade's skip rule for ``meta`` (an ensemble's calibrated meta), tuned on validation scores:
+    the baseline member's probabilities and the full ensemble's; ``{}`` when validation has no flag to keep."""
+    thresholds = np.array([meta.thresholds[k] for k in meta.labels], dtype=np.float64)
+    temps = np.array([float(meta.temperatures.get(k, 1.0)) for k in meta.labels], dtype=np.float64)
+    flags = np.asarray(ensemble_probs) >= thresholds
+    distance = below_thresholds(standin_logits(baseline_probs), thresholds, temps)
+    margin = tune_margin(distance, flags, target_recall=target_recall)
+    if not np.isfinite(margin):
+        log.info("cascade: no validation flags to tune the skip rule on; score.cascade is unavailable")
+        return {}
+    skip = skipped(distance, margin)
+    total = int(flags.sum())
+    kept = int(flags[~skip].sum())
+    rule = {
+        "first_stage": "baseline",
+        "margin": margin,  # exact: JSON keeps a float's every digit, and rounding down would skip more
+        "target_recall": target_recall,
+        "val": {"posts": len(distance), "flags": total, "recall": kept / total,
+                "skipped_share": float(skip.mean())},
+    }
+    log.info("cascade: margin %.3f log-odds skips %.1f%% of validation posts, keeps %.2f%% of the ensemble's flags",
+             margin, 100 * skip.mean(), 100 * kept / total)
+    return rule

@@ -1,0 +1,57 @@
+"""The ensemble cascade (``score.cascade``): the baseline member scores every post; a post whose baseline
+reading is far enough below every label's threshold skips the transformer member.
+
+Why the baseline: on a monitoring desk most posts are harmless, and the bag-of-words member reads a post in
+well under a millisecond where the encoder needs tens. The rule is about *the ensemble's* decision: the
+baseline member's calibrated log-odds stand in for the transformer's (the blend weights of a label sum to 1,
+so the blend becomes the baseline's own log-odds), the ensemble's temperature applies, and the post is
+skipped when that stand-in lies at least ``margin`` log-odds below the threshold of *every* label. A skipped
+post is therefore never flagged, and its probabilities are the stand-in's (below every threshold, ranked
+by the baseline). ``margin`` is one bound for all labels, tuned on the validation split when the ensemble
+is assembled (:func:`tune_margin`) as the smallest that keeps ``target_recall`` of the full ensemble's
+flags (post × label) on posts that are not skipped; it is recorded in the folder's meta (``cascade``).
+One bound rather than one per label: the validation split holds few flags of the rare labels, and a
+per-label margin fitted on a handful of posts promises a recall nobody measured.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pantau.model.calibrate import logit
+
+DEFAULT_TARGET_RECALL = 0.995
+
+
+def standin_logits(baseline_probs: np.ndarray) -> np.ndarray:
+    """The blend's log-odds with the baseline member's reading in place of the transformer's."""
+    return logit(np.asarray(baseline_probs, dtype=np.float64))
+
+
+def below_thresholds(z: np.ndarray, thresholds: np.ndarray, temperatures: np.ndarray) -> np.ndarray:
+    """Per post: how many log-odds the ensemble score ``z / T`` lies below the nearest threshold (min over labels)."""
+    gap = logit(np.asarray(thresholds, dtype=np.float64)) - z / np.asarray(temperatures, dtype=np.float64)
+    return gap.min(axis=1) if gap.shape[1] else np.full(len(gap), np.inf)
+
+
+def tune_margin(distance: np.ndarray, full_flags: np.ndarray, *, target_recall: float = DEFAULT_TARGET_RECALL) -> float:
+    """The smallest margin ≥ 0 such that skipping posts with ``distance ≥ margin`` keeps ``target_recall`` of
+    ``full_flags`` ([n, L] booleans, the full ensemble's flags); ``inf`` (skip nothing) when nothing is flagged."""
+    flags_per_post = np.asarray(full_flags, dtype=bool).sum(axis=1)
+    total = int(flags_per_post.sum())
+    if total == 0:
+        return float("inf")
+    allowed = int(np.floor((1.0 - target_recall) * total + 1e-9))  # flags we may lose
+    if allowed >= total:
+        return 0.0
+    flagged = np.flatnonzero(flags_per_post)
+    order = flagged[np.argsort(-distance[flagged], kind="stable")]
+    lost = np.cumsum(flags_per_post[order])
+    # The first flagged post (farthest below) whose loss would exceed the allowance must not be skipped.
+    keep = order[int(np.searchsorted(lost, allowed, side="right"))]
+    return float(max(np.nextafter(distance[keep], np.inf), 0.0))
+
+
+def skipped(distance: np.ndarray, margin: float) -> np.ndarray:
+    """Posts the rule lets skip the full model."""
+    return np.asarray(distance) >= margin
