@@ -165,9 +165,14 @@ ROUTES: dict[tuple[str, str], Spec] = {
         None, write=True, csrf=False, json={"text": "probe aduan", "labels": ["abusive"]}
     ),
     ("GET", "/api/v1/complaints/{code}"): Spec(None),
+    # accounts and campaigns (issue 18 §1–2); campaign 1 does not exist in the probe queue: 404
+    ("GET", "/accounts/{account:path}"): Spec("reviewer"),
+    ("GET", "/lead/accounts"): Spec("lead", query={"days": "30"}),
+    ("GET", "/campaigns/{campaign_id}"): Spec("reviewer"),
+    ("POST", "/campaigns/{campaign_id}/decide"): Spec("lead", write=True, **_DECIDES),
     ("GET", "/static"): Spec(None),  # the static files mount
 }
-PATH_DEFAULTS = {"item_id": "1", "username": "budi", "code": "A" * 22}
+PATH_DEFAULTS = {"item_id": "1", "username": "budi", "code": "A" * 22, "account": "@akun", "campaign_id": "1"}
 
 
 def served_routes(app: FastAPI) -> Iterator[tuple[str, str, BaseRoute]]:
@@ -359,7 +364,7 @@ def send(
             form.setdefault("csrf_token", token)
     url = path
     for name, v in path_values.items():
-        url = url.replace("{" + name + "}", _path_segment(str(v)))
+        url = url.replace("{" + name + "}", _path_segment(str(v))).replace("{" + name + ":path}", _path_segment(str(v)))
     kwargs: dict[str, Any] = {"params": query, "headers": headers}
     if json_body is not None:
         kwargs["content"] = json_body

@@ -377,6 +377,7 @@ class ItemOut(BaseModel):
     enqueued_at: UtcDatetime
     decided_at: UtcDatetime | None
     final_decision_id: int | None
+    campaign_id: int | None = None  # the coordinated-posting campaign it was found in (issue 18 §2)
 
     @classmethod
     def from_row(cls, item: Item, *, aging_per_hour: float, now: datetime) -> ItemOut:

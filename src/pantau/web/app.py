@@ -16,7 +16,7 @@ from pantau.web import api
 from pantau.web.deps import WebConfig
 from pantau.web.errors import ErrorBoundary, add_exception_handlers
 from pantau.web.limits import RequestLimits
-from pantau.web.pages import admin, complaints, items, lead, login, queue, reports, work
+from pantau.web.pages import accounts, admin, campaigns, complaints, items, lead, login, queue, reports, work
 from pantau.web.security import MIN_SECRET_CHARS, KeepUnsentSession, SecurityHeaders
 from pantau.web.templating import HERE, make_templates
 
@@ -60,6 +60,6 @@ def create_app(engine: Engine, *, secret_key: str, config: WebConfig | None = No
     add_exception_handlers(app)
     app.include_router(api.router)
     app.include_router(complaints.api_router)  # the public complaint desk's API (no account)
-    for pages in (login, queue, items, lead, reports, work, admin, complaints):
+    for pages in (login, queue, items, lead, reports, work, admin, complaints, accounts, campaigns):
         app.include_router(pages.router)
     return app
