@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_accounts_campaigns import add_campaign
+from test_accounts_campaigns_http import add_campaign
 from test_browser import browser, login, page, server  # noqa: F401 (fixtures)
 
 from pantau import queue
