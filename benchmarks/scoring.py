@@ -20,10 +20,32 @@ before timing starts while the Classifier's time includes preprocessing. Without
 benchmark builds an e5-small-sized model with a random head from the imported base
 (``pantau base import-e5 DIR``); speed does not depend on training.
 
+Two post sets, every way timed on both, interleaved (per round: each set, each way, the order rotated):
+
+* ``today_ibrohim_smsa`` (``--posts``): the set of issue 6, half Ibrohim 2019 tweets (42 % hate speech), half
+  IndoNLU SmSA comments — far more hateful than anything a desk sees;
+* ``desk_stream`` (``--stream-posts``, issue 17 §3): what a monitoring desk sees, built at run time from
+  ``../shared/data`` (no corpus text is stored in this repository): **3 % Ibrohim 2019 tweets annotated hate
+  speech (HS = 1)** (``--positive-share``), the other 97 % everyday posts, **half IndoNLU SmSA** review and
+  news comments and **half IndoNLU EmoT** tweets (train files), shuffled with a fixed seed. The mix is
+  printed with the results.
+
+Further ways when given: ``--baseline`` (a baseline folder, the default recipe of ``params.yaml``) and
+``cascade_int8``: an ensemble of ``--model`` and ``--baseline`` (``--ensemble``, or assembled here on
+``--val-rows`` posts of ``--val`` as training assembles one: blend weights, calibration, the cascade's skip
+rule) scored with int8 and ``cascade=True``; its flags are compared with the full ensemble's, computed from
+the fp32 transformer's and the baseline's scores of the same posts.
+
+``startup``: ``pantau score`` as a fresh process per way (baseline, fp32, int8 with and without the re-check
+band, an ensemble with the cascade): seconds to the first scored post (first part file, one batch per
+part), to the end, and peak RSS (``wait4``), printed as a table.
+
 Memory (peak RSS at 1M vs 10k posts, the id index at 10⁷ ids) is measured by ``benchmarks/memory.py``.
 Model folders are written with :func:`pantau.model.layout.save_head` and ``save_meta``, as training does.
 
     nice python benchmarks/scoring.py speed --base models/base/e5-small [--model models/pantau-classifier]
+        [--baseline models/baseline --val data/processed/val.parquet]
+    nice python benchmarks/scoring.py startup --model models/e5 --baseline models/baseline [--ensemble DIR]
 """
 
 from __future__ import annotations
@@ -47,6 +69,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 LABELS = ("hate_speech", "abusive", "divisive_label", "incitement")
+DESK_POSITIVE_SHARE = 0.03
 
 
 # -- data ------------------------------------------------------------------------------------------
@@ -206,13 +229,67 @@ def pipeline_probs(outputs: list[list[dict[str, Any]]], labels: tuple[str, ...])
 # -- speed -----------------------------------------------------------------------------------------
 
 
+def desk_stream(n: int, *, positive_share: float = DESK_POSITIVE_SHARE, seed: int = 13) -> list[str]:
+    """A monitoring desk's stream, built at run time from ``../shared/data`` (see the module docstring):
+    ``positive_share`` Ibrohim 2019 tweets annotated hate speech (HS = 1), the rest everyday posts, half
+    IndoNLU SmSA comments and half IndoNLU EmoT tweets, shuffled."""
+    from pantau.io import read_all
+
+    ibrohim = SHARED / "ibrohim2019" / "re_dataset.csv"
+    smsa = SHARED / "indonlu" / "smsa" / "train_preprocess.tsv"
+    emot = SHARED / "indonlu" / "emot" / "train_preprocess.csv"
+    for path in (ibrohim, smsa, emot):
+        if not path.exists():
+            raise SystemExit(f"real data not found: {path}")
+    tweets, _ = read_all(ibrohim, text_column="Tweet", id_column=None, row_id_prefix="ib")
+    hateful = tweets.loc[tweets["HS"].astype(int) == 1, "text"].to_numpy()
+    smsa_frame, _ = read_all(
+        smsa, text_column="text", id_column=None, columns=["text", "label"], format="tsv", row_id_prefix="sm"
+    )
+    emot_frame, _ = read_all(emot, text_column="tweet", id_column=None, row_id_prefix="em")
+    rng = np.random.default_rng(seed)
+    k = round(n * positive_share)
+    everyday = n - k
+    parts = [
+        hateful[rng.permutation(len(hateful))[:k]],
+        smsa_frame["text"].to_numpy()[rng.permutation(len(smsa_frame))[: everyday // 2]],
+        emot_frame["text"].to_numpy()[rng.permutation(len(emot_frame))[: everyday - everyday // 2]],
+    ]
+    posts = [str(x) for x in np.concatenate(parts)]
+    rng.shuffle(posts)
+    return posts
+
+
+def bench_ensemble(transformer: Path, baseline: Path, val_path: Path, val_rows: int, out: Path) -> Path:
+    """An ensemble of the measured transformer and baseline folders, assembled (blend weights, calibration,
+    cascade rule) on the first ``val_rows`` posts of the prepared validation split, as training does."""
+    import pandas as pd
+
+    from pantau.config import TrainSettings
+    from pantau.model.layout import MEMBERS_DIR
+    from pantau.training.ensemble import assemble_ensemble
+
+    if not val_path.exists():
+        raise SystemExit(f"--baseline: the validation split {val_path} is needed to assemble the ensemble "
+                         "(pantau prepare), or pass --ensemble")
+    val = pd.read_parquet(val_path).iloc[:val_rows]
+    (out / MEMBERS_DIR).mkdir(parents=True, exist_ok=True)
+    for name, folder in (("transformer", transformer), ("baseline", baseline)):
+        os.symlink(folder.resolve(), out / MEMBERS_DIR / name)
+    assemble_ensemble(out, val, settings=TrainSettings(), fingerprint="bench", sources=["bench"],
+                      train_rows=0)
+    return out
+
+
 def speed(args: argparse.Namespace) -> dict[str, Any]:
-    """Time the four ways round-robin over slices of the posts, so load changes on a shared machine hit all alike."""
+    """Time every way round-robin over slices of both post sets, so load changes on a shared machine hit all alike."""
     import torch
     from transformers import AutoTokenizer, pipeline
     from transformers.utils import logging as hf_logging
 
+    from pantau.model.calibrate import logit
     from pantau.model.classifier import Classifier, preprocess_for
+    from pantau.model.meta import load_meta
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
@@ -222,126 +299,234 @@ def speed(args: argparse.Namespace) -> dict[str, Any]:
     folder = Path(args.model) if args.model else random_head_model(Path(args.base), work / "model")
     if args.labels:
         folder = label_subset(folder, tuple(args.labels.split(",")), work / "subset")
-    posts = real_posts(args.posts)
+    sets = {"today_ibrohim_smsa": real_posts(args.posts)}
+    if args.stream_posts:
+        sets["desk_stream"] = desk_stream(args.stream_posts, positive_share=args.positive_share)
     fp32 = Classifier.load(folder, precision="fp32", batch_size=32)
     margin = {} if args.int8_verify_margin is None else {"int8_verify_margin": args.int8_verify_margin}
     int8 = Classifier.load(folder, precision="int8", batch_size=32, cache_dir=work / "int8", **margin)
-    pipe_texts = preprocess_for(fp32.meta, posts, folder)
+    baseline = Classifier.load(args.baseline) if args.baseline else None
+    ensemble_folder = Path(args.ensemble) if args.ensemble else None
+    if ensemble_folder is None and baseline is not None and args.model:
+        ensemble_folder = bench_ensemble(folder, Path(args.baseline), Path(args.val), args.val_rows,
+                                         work / "ensemble")
+    cascade = (Classifier.load(ensemble_folder, precision="int8", batch_size=32, cache_dir=work / "int8",
+                               cascade=True, **margin) if ensemble_folder else None)
     pipe = pipeline(
         "text-classification",
         model=pipeline_model(folder),
         tokenizer=AutoTokenizer.from_pretrained(folder),
         top_k=None,
     )
-    fp32.predict_proba(posts[:64])
-    int8.predict_proba(posts[:64])
-    pipe(pipe_texts[:8])
-    n = len(posts)
-    slices = np.array_split(np.arange(n), args.rounds)
-    # pipeline() with default settings is timed on the first `default_share` of every slice (a random sample
-    # of the same posts: they are shuffled) to keep the run short; posts/s is per post timed.
+    pipe_texts = {name: preprocess_for(fp32.meta, posts, folder) for name, posts in sets.items()}
+    first = next(iter(sets.values()))
+    for clf in (fp32, int8, baseline, cascade):
+        if clf is not None:
+            clf.predict_proba(first[:64])
+    pipe(pipe_texts["today_ibrohim_smsa"][:8])
+    int8._verified_posts = 0
+    if cascade is not None:
+        cascade._backend.skipped_posts = 0
+        for m in cascade._backend.members:
+            m._verified_posts = 0
+    L = len(fp32.labels)
     share = args.default_share
-    seconds = {"pantau_fp32": 0.0, "pantau_int8": 0.0, "pipeline_bs32": 0.0, "pipeline_default": 0.0}
-    counted = dict.fromkeys(seconds, 0)
-    p32 = np.zeros((n, len(fp32.labels)))
-    p8 = np.zeros_like(p32)
-    pp32 = np.zeros_like(p32)
-    pp1 = np.full_like(p32, np.nan)
-    windows = np.zeros(n, dtype=np.int64)
+    ways = ["pantau_fp32", "pantau_int8", "pipeline_bs32", "pipeline_default"]
+    ways += ["baseline"] * (baseline is not None) + ["cascade_int8"] * (cascade is not None)
+    state: dict[str, dict[str, Any]] = {}
+    for name, posts in sets.items():
+        n = len(posts)
+        state[name] = {
+            "n": n, "slices": np.array_split(np.arange(n), args.rounds),
+            "seconds": dict.fromkeys(ways, 0.0), "counted": dict.fromkeys(ways, 0),
+            "verified": 0, "skipped": 0, "windows": np.zeros(n, dtype=np.int64),
+            **{w: np.full((n, L), np.nan) for w in ways},
+        }
 
-    def run_fp32(idx: np.ndarray) -> int:
-        p32[idx], windows[idx] = fp32._scores([posts[i] for i in idx])
+    def run(way: str, name: str, idx: np.ndarray) -> int:
+        st, posts = state[name], sets[name]
+        texts = [posts[i] for i in idx]
+        if way == "pantau_fp32":
+            st[way][idx], st["windows"][idx] = fp32._scores(texts)
+        elif way == "pantau_int8":
+            before = int8.verified_posts
+            st[way][idx] = int8.predict_proba(texts)
+            st["verified"] += int8.verified_posts - before
+        elif way == "pipeline_bs32":
+            st[way][idx] = pipeline_probs(pipe([pipe_texts[name][i] for i in idx], batch_size=32), fp32.labels)
+        elif way == "pipeline_default":
+            # Timed on the first `default_share` of every slice (a random sample: posts are shuffled).
+            idx = idx[: max(1, round(len(idx) * share))]
+            st[way][idx] = pipeline_probs(pipe([pipe_texts[name][i] for i in idx]), fp32.labels)
+        elif way == "baseline":
+            st[way][idx] = baseline.predict_proba(texts)
+        else:
+            before = cascade.skipped_posts
+            st[way][idx] = cascade.predict_proba(texts)
+            st["skipped"] += cascade.skipped_posts - before
         return len(idx)
 
-    def run_int8(idx: np.ndarray) -> int:
-        p8[idx] = int8.predict_proba([posts[i] for i in idx])
-        return len(idx)
-
-    def run_bs32(idx: np.ndarray) -> int:
-        pp32[idx] = pipeline_probs(pipe([pipe_texts[i] for i in idx], batch_size=32), fp32.labels)
-        return len(idx)
-
-    def run_default(idx: np.ndarray) -> int:
-        sub = idx[: max(1, round(len(idx) * share))]
-        pp1[sub] = pipeline_probs(pipe([pipe_texts[i] for i in sub]), fp32.labels)
-        return len(sub)
-
-    runs = [
-        ("pantau_fp32", run_fp32),
-        ("pantau_int8", run_int8),
-        ("pipeline_bs32", run_bs32),
-        ("pipeline_default", run_default),
-    ]
-
-    def summarise(done: np.ndarray, rounds_done: int) -> dict[str, Any]:
-        rate = {k: counted[k] / seconds[k] for k in seconds}
-        single = np.zeros(n, dtype=bool)
-        single[done] = windows[done] == 1
-        timed_default = single & ~np.isnan(pp1[:, 0])
+    def summarise_set(name: str, rounds_done: int) -> dict[str, Any]:
+        st = state[name]
+        done = np.concatenate(st["slices"][:rounds_done])
+        rate = {w: st["counted"][w] / st["seconds"][w] for w in ways}
+        single = np.zeros(st["n"], dtype=bool)
+        single[done] = st["windows"][done] == 1
+        p32, p8 = st["pantau_fp32"], st["pantau_int8"]
+        timed_default = single & ~np.isnan(st["pipeline_default"][:, 0])
         flags32, flags8 = p32[done] >= fp32.thresholds, p8[done] >= int8.thresholds
-        results: dict[str, Any] = {
-            "posts": len(done),
-            "posts_planned": n,
-            "rounds_done": rounds_done,
-            "threads": torch.get_num_threads(),
-            "model": str(folder),
-            "model_name": fp32.meta.name,
-            "max_length": fp32.max_length,
-            "rounds": args.rounds,
-            "posts_timed": counted,
-            "posts_per_s": {k: round(v, 2) for k, v in rate.items()},
-            "seconds": {k: round(v, 1) for k, v in seconds.items()},
-            "ratios": {
-                "int8_vs_pipeline_default": rate["pantau_int8"] / rate["pipeline_default"],
-                "int8_vs_pipeline_bs32": rate["pantau_int8"] / rate["pipeline_bs32"],
-                "fp32_vs_pipeline_bs32": rate["pantau_fp32"] / rate["pipeline_bs32"],
-                "fp32_vs_pipeline_default": rate["pantau_fp32"] / rate["pipeline_default"],
-                "int8_vs_fp32": rate["pantau_int8"] / rate["pantau_fp32"],
-            },
+        ratios = {f"{w}_vs_pipeline_default": rate[w] / rate["pipeline_default"] for w in ways if w != "pipeline_default"}
+        ratios |= {f"{w}_vs_pipeline_bs32": rate[w] / rate["pipeline_bs32"] for w in ways
+                   if w not in ("pipeline_default", "pipeline_bs32")}
+        ratios["int8_vs_fp32"] = rate["pantau_int8"] / rate["pantau_fp32"]
+        out: dict[str, Any] = {
+            "posts": len(done), "posts_planned": st["n"],
+            "posts_timed": dict(st["counted"]),
+            "posts_per_s": {w: round(v, 2) for w, v in rate.items()},
+            "seconds": {w: round(v, 1) for w, v in st["seconds"].items()},
+            "ratios": {k: round(v, 3) for k, v in ratios.items()},
             "single_window_posts": int(single.sum()),
             "max_abs_diff_fp32_vs_pipeline_default": float(
-                np.abs(p32[timed_default] - pp1[timed_default]).max()
-            ),
-            "max_abs_diff_fp32_vs_pipeline_bs32": float(np.abs(p32[single] - pp32[single]).max()),
+                np.abs(p32[timed_default] - st["pipeline_default"][timed_default]).max()),
+            "max_abs_diff_fp32_vs_pipeline_bs32": float(np.abs(p32[single] - st["pipeline_bs32"][single]).max()),
             "int8_flag_agreement": float((flags32 == flags8).mean()),
-            "int8_flag_agreement_per_label": dict(
-                zip(fp32.labels, map(float, (flags32 == flags8).mean(axis=0)), strict=True)
-            ),
             "int8_post_agreement": float((flags32 == flags8).all(axis=1).mean()),
-            "int8_verify_margin": int8.int8_verify_margin,
-            "int8_verified_in_fp32": int8.verified_posts,
+            "int8_verified_in_fp32": st["verified"],
             "int8_max_abs_prob_diff": float(np.abs(p32[done] - p8[done]).max()),
-            "positive_flags_fp32_per_label": dict(
-                zip(fp32.labels, map(int, flags32.sum(axis=0)), strict=True)
-            ),
+            "posts_flagged_fp32": int(flags32.any(axis=1).sum()),
+            "positive_flags_fp32_per_label": dict(zip(fp32.labels, map(int, flags32.sum(axis=0)), strict=True)),
         }
-        results["targets"] = {
-            "int8 >= 5x pipeline default": results["ratios"]["int8_vs_pipeline_default"] >= 5,
-            "int8 >= 3x pipeline bs32": results["ratios"]["int8_vs_pipeline_bs32"] >= 3,
-            "fp32 >= 1.5x pipeline bs32": results["ratios"]["fp32_vs_pipeline_bs32"] >= 1.5,
-            "fp32 == pipeline within 1e-4 (single-window posts)": max(
-                results["max_abs_diff_fp32_vs_pipeline_default"],
-                results["max_abs_diff_fp32_vs_pipeline_bs32"],
-            )
-            <= 1e-4,
-            "int8 agrees on >= 99% of flags": results["int8_flag_agreement"] >= 0.99,
-        }
-        return results
+        if baseline is not None:
+            out["posts_flagged_baseline"] = int((st["baseline"][done] >= baseline.thresholds).any(axis=1).sum())
+        if cascade is not None and baseline is not None and tuple(baseline.labels) == tuple(fp32.labels):
+            # The full ensemble's flags from the fp32 transformer's and the baseline's scores of the same posts
+            # (what the ensemble computes without the cascade), against the int8 cascade's final flags.
+            meta = load_meta(ensemble_folder)
+            w = np.array([meta.blend[k] for k in meta.labels])
+            temps = np.array([meta.temperatures.get(k, 1.0) for k in meta.labels])
+            z = w[:, 0] * logit(p32[done]) + w[:, 1] * logit(st["baseline"][done])
+            full = 1 / (1 + np.exp(-z / temps)) >= cascade.thresholds
+            got = st["cascade_int8"][done] >= cascade.thresholds
+            out["cascade"] = {
+                "margin": meta.cascade.get("margin"),
+                "val": meta.cascade.get("val"),
+                "skipped_full_model": st["skipped"],
+                "skipped_share": st["skipped"] / max(st["counted"]["cascade_int8"], 1),
+                "full_ensemble_flags": int(full.sum()),
+                "recall_of_full_ensemble_flags": float((full & got).sum() / max(full.sum(), 1)),
+                "share_of_cascade_flags_the_full_ensemble_makes": float((full & got).sum() / max(got.sum(), 1)),
+            }
+        return out
 
-    for r, idx in enumerate(slices):
-        for name, fn in runs[r % 4 :] + runs[: r % 4]:  # rotate the order every round
-            start = time.perf_counter()
-            counted[name] += fn(idx)
-            seconds[name] += time.perf_counter() - start
-        print(
-            f"round {r + 1}/{len(slices)}: "
-            + ", ".join(f"{k} {counted[k] / seconds[k]:.1f}/s" for k in seconds),
-            file=sys.stderr,
-            flush=True,
-        )
-        results = summarise(np.concatenate(slices[: r + 1]), r + 1)
+    results: dict[str, Any] = {}
+    for r in range(args.rounds):
+        for name in sets:
+            st = state[name]
+            order = ways[r % len(ways):] + ways[: r % len(ways)]  # rotate the order every round
+            for way in order:
+                t0 = time.perf_counter()
+                st["counted"][way] += run(way, name, st["slices"][r])
+                st["seconds"][way] += time.perf_counter() - t0
+            print(f"round {r + 1}/{args.rounds} {name}: "
+                  + ", ".join(f"{w} {st['counted'][w] / st['seconds'][w]:.1f}/s" for w in ways),
+                  file=sys.stderr, flush=True)
+        results = {
+            "rounds_done": r + 1, "rounds": args.rounds, "threads": torch.get_num_threads(),
+            "model": str(folder), "model_name": fp32.meta.name, "max_length": fp32.max_length,
+            "baseline": args.baseline, "ensemble": str(ensemble_folder) if ensemble_folder else None,
+            "int8_verify_margin": int8.int8_verify_margin,
+            "desk_stream_mix": {"hate_speech_positives (Ibrohim 2019, HS=1)": args.positive_share,
+                                "everyday: IndoNLU SmSA": (1 - args.positive_share) / 2,
+                                "everyday: IndoNLU EmoT": (1 - args.positive_share) / 2},
+            "sets": {name: summarise_set(name, r + 1) for name in sets},
+        }
         if args.json:  # partial results after every round: a long run stopped early still reports
             args.json.write_text(json.dumps(results, indent=2, default=float) + "\n", encoding="utf-8")
+    table = ["| way | " + " | ".join(f"{k} posts/s | × pipeline()" for k in sets) + " |",
+             "|---|" + "---:|---:|" * len(sets)]
+    for way in ways:
+        cells = []
+        for name in sets:
+            res = results["sets"][name]
+            ratio = res["ratios"].get(f"{way}_vs_pipeline_default", 1.0)
+            cells += [f"{res['posts_per_s'][way]:.1f}", f"{ratio:.2f}"]
+        table.append(f"| {way} | " + " | ".join(cells) + " |")
+    print("\n".join(table), file=sys.stderr)
+    shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def startup(args: argparse.Namespace) -> dict[str, Any]:
+    """``pantau score`` as a fresh process per way: seconds from start to the first scored post (the first
+    part file, with one batch per part) and to the end, and the process's peak RSS (``wait4``), ways
+    interleaved over ``--repeats`` rounds (median reported). int8 is run once untimed first, so its
+    quantised copy is cached (that cold run is reported too)."""
+    import csv
+    import statistics
+    import subprocess
+
+    work = Path(tempfile.mkdtemp(prefix="pantau-startup-"))
+    data = work / "posts.csv"
+    with open(data, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "text"])
+        writer.writerows((f"d{i}", t) for i, t in enumerate(desk_stream(args.posts, positive_share=args.positive_share)))
+    ways: dict[str, tuple[str, list[str]]] = {}
+    if args.baseline:
+        ways["baseline"] = (args.baseline, [])
+    if args.model:
+        ways["fp32"] = (args.model, [])
+        ways["int8 (re-check band 0.5)"] = (args.model, ["--set", "score.precision=int8"])
+        ways["int8 (no band, no fp32 copy)"] = (args.model, ["--set", "score.precision=int8",
+                                                            "--set", "score.int8_verify_margin=0"])
+    if args.ensemble:
+        ways["ensemble int8 + cascade"] = (args.ensemble, ["--set", "score.precision=int8", "--set", "score.cascade=true"])
+    exe = str(Path(sys.executable).with_name("pantau"))
+
+    def once(name: str, model: str, extra: list[str], k: int) -> dict[str, float]:
+        out = work / f"out-{abs(hash(name))}-{k}"
+        cmd = [exe, "--set", "score.chunk_rows=32", "--set", "score.batch_size=32", *extra, "score", "--quiet",
+               "--model", model, "--out", str(out), str(data)]
+        t0 = time.perf_counter()
+        log = out.with_suffix(".log")
+        with open(log, "wb") as err:
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+            first = None
+            while True:  # wait4 (not poll) so the child's own rusage comes back
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if first is None and any(out.glob("part-*.parquet")):
+                    first = time.perf_counter() - t0
+                time.sleep(0.01)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        total = time.perf_counter() - t0
+        if proc.returncode:
+            raise SystemExit(f"{name}: {' '.join(cmd)} failed: {log.read_text()[-2000:]}")
+        if first is None:
+            first = total
+        return {"first_post_s": first, "total_s": total, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+    results: dict[str, Any] = {"posts": args.posts, "mix": f"desk stream, {args.positive_share:.0%} Ibrohim HS=1",
+                               "ways": {}}
+    cold = [w for w in ways if w.startswith("int8") or "int8" in w]
+    if cold:
+        name = cold[0]
+        results["int8_cold_start (quantises once, cached)"] = once(name, *ways[name], -1)
+    runs: dict[str, list[dict[str, float]]] = {w: [] for w in ways}
+    for k in range(args.repeats):
+        names = list(ways)
+        names = names[k % len(names):] + names[: k % len(names)]
+        for name in names:
+            runs[name].append(once(name, *ways[name], k))
+            print(f"round {k + 1}: {name} {runs[name][-1]}", file=sys.stderr, flush=True)
+    for name, rows in runs.items():
+        results["ways"][name] = {key: round(statistics.median(r[key] for r in rows), 3) for key in rows[0]}
+    lines = ["| way | first scored post (s) | whole run (s) | peak RSS (MB) |", "|---|---:|---:|---:|"]
+    for name, row in results["ways"].items():
+        lines.append(f"| {name} | {row['first_post_s']:.2f} | {row['total_s']:.2f} | {row['peak_rss_mb']:.0f} |")
+    print("\n".join(lines), file=sys.stderr)
+    results["table"] = lines
     shutil.rmtree(work, ignore_errors=True)
     return results
 
@@ -354,7 +539,17 @@ def main() -> None:
     s.add_argument(
         "--model", default=None, help="a trained pantau model folder (default: random head on --base)"
     )
-    s.add_argument("--posts", type=int, default=5000)
+    s.add_argument("--posts", type=int, default=5000, help="today's set: half Ibrohim, half SmSA")
+    s.add_argument("--stream-posts", type=int, default=5000, help="the desk stream (0: leave it out)")
+    s.add_argument("--positive-share", type=float, default=DESK_POSITIVE_SHARE,
+                   help="share of the desk stream that is Ibrohim hate speech (HS=1)")
+    s.add_argument("--baseline", default=None, help="a baseline model folder, timed as its own way")
+    s.add_argument("--ensemble", default=None,
+                   help="an ensemble folder with a tuned cascade (default: --model + --baseline assembled on "
+                        "data/processed/val.parquet)")
+    s.add_argument("--val", default=str(ROOT / "data" / "processed" / "val.parquet"),
+                   help="the prepared validation split the bench ensemble is assembled on")
+    s.add_argument("--val-rows", type=int, default=1000, help="validation posts the bench ensemble is assembled on")
     s.add_argument("--threads", type=int, default=0)
     s.add_argument("--rounds", type=int, default=10, help="slices timed round-robin")
     s.add_argument(
@@ -374,9 +569,16 @@ def main() -> None:
         default=None,
         help="log-odds band re-checked in fp32 (default: the library's score.int8_verify_margin default)",
     )
+    u = sub.add_parser("startup", help="pantau score: time to the first scored post and peak RSS per process")
+    u.add_argument("--model", default=None, help="a transformer model folder (timed fp32 and int8)")
+    u.add_argument("--baseline", default=None, help="a baseline model folder")
+    u.add_argument("--ensemble", default=None, help="an ensemble folder with a tuned cascade")
+    u.add_argument("--posts", type=int, default=300, help="desk-stream posts per run")
+    u.add_argument("--positive-share", type=float, default=DESK_POSITIVE_SHARE)
+    u.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
-    result = speed(args)
+    result = speed(args) if args.what == "speed" else startup(args)
     text = json.dumps(result, indent=2, default=float)
     print(text)
     if args.json:
