@@ -1,14 +1,17 @@
-"""Web fixtures: a migrated SQLite queue with users and hostile posts, the app, signed-in clients."""
+"""Web fixtures: a migrated SQLite queue with users and hostile posts, the app, signed-in clients, and for the
+browser tests the app under uvicorn, headless Chromium and a watched page (tests/support/browser.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from support.browser import launch_chromium, serve_app, watched_page
 from support.web import HOSTILE, HOSTILE_URL, SECRET, scored, sign_in
 
 from pantau import queue
@@ -52,3 +55,25 @@ def lead(app: FastAPI) -> TestClient:
 @pytest.fixture
 def admin(app: FastAPI) -> TestClient:
     return sign_in(app, "adi")
+
+
+@pytest.fixture
+def server(app: FastAPI) -> Iterator[str]:
+    """The ``app`` fixture under uvicorn on a free 127.0.0.1 port, in a thread; yields the base URL."""
+    with serve_app(app) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian chromium, one per test module."""
+    with launch_chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A page in a fresh context; ``page.problems`` records console errors, page errors and dialogs."""
+    context = browser.new_context()
+    yield watched_page(context)
+    context.close()

@@ -4,64 +4,18 @@ neither writes nor signs the reviewer out."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
-from support.web import PASSWORD, SECRET
+from support.browser import login
 
 from pantau import queue
-from pantau.web.app import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 CHAT = "https://chat.example"  # another site, served by Playwright itself (nothing leaves the machine)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(engine: Engine) -> Iterator[str]:
-    """The app under uvicorn on a free 127.0.0.1 port, in a thread; yields the base URL."""
-    port = _free_port()
-    app = create_app(engine, secret_key=SECRET, config=WebConfig(claim_batch=1))
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed: make browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -72,14 +26,6 @@ def context(browser: Any) -> Iterator[Any]:
     ctx.close()
 
 
-def sign_in(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(f"{base}/queue")
-
-
 def chat_page(context: Any, body: str) -> None:
     """Serve ``body`` as the page at CHAT (a different site from 127.0.0.1)."""
     context.route(f"{CHAT}/**", lambda route: route.fulfill(status=200, content_type="text/html", body=body))
@@ -87,7 +33,7 @@ def chat_page(context: Any, body: str) -> None:
 
 def test_a_cookie_copied_before_logout_is_dead_after_it(browser: Any, context: Any, server: str) -> None:
     page = context.new_page()
-    sign_in(page, server, "rina")
+    login(page, server, "rina")
     copied = context.cookies()
     assert [c["name"] for c in copied] == ["pantau_session"]
     thief = browser.new_context()
@@ -111,7 +57,7 @@ def test_a_link_pasted_in_chat_opens_the_item_and_keeps_the_session(
 ) -> None:
     item = queue.list_items(engine)[0][0]
     page = context.new_page()
-    sign_in(page, server, "rina")
+    login(page, server, "rina")
     chat_page(context, f'<p>tolong cek: <a id="link" href="{server}/items/{item.id}">post ini</a></p>')
     page.goto(f"{CHAT}/room")
     page.click("#link")
@@ -128,7 +74,7 @@ def test_a_form_another_site_posts_neither_writes_nor_signs_out(
     context: Any, server: str, engine: Engine
 ) -> None:
     page = context.new_page()
-    sign_in(page, server, "rina")
+    login(page, server, "rina")
     chat_page(
         context,
         f'<form id="f" method="post" action="{server}/claim"><button id="go">klik</button></form>'

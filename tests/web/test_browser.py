@@ -3,102 +3,34 @@ hostile posts that must not run, authorisation."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
-from support.web import HOSTILE, PASSWORD, SECRET
+from support.browser import login
+from support.web import HOSTILE
 
 from pantau import queue
 from pantau.labels import LABEL_KEYS, PASAL_280
-from pantau.web.app import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def server(engine: Engine) -> Iterator[str]:
-    """The app served by uvicorn on a free 127.0.0.1 port in a thread; yields the base URL."""
-    port = _free_port()
-    app = create_app(engine, secret_key=SECRET, config=WebConfig(claim_batch=1))
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
+# The server, browser and page fixtures live in conftest.py (built from support.browser). These pass-throughs
+# keep ``from test_browser import browser, login, page, server`` working for files that still import them.
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail(
-            "Debian's chromium is not installed: apt-get install -y chromium chromium-driver (make browser)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
+def browser(browser: Any) -> Any:
+    return browser
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    pg = context.new_page()
-    pg.set_default_timeout(15_000)
-    pg.problems = []  # console errors (incl. CSP refusals), uncaught exceptions, dialogs
-    pg.on(
-        "console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-    )
-    pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
-
-    def on_dialog(dialog: Any) -> None:
-        pg.problems.append(f"dialog: {dialog.message}")
-        dialog.dismiss()
-
-    pg.on("dialog", on_dialog)
-    yield pg
-    context.close()
+def server(server: str) -> str:
+    return server
 
 
-def login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/queue")
-    assert "/login" in page.url  # no session → login
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.login button[type=submit]")
-    page.wait_for_url(f"{base}/queue")
+@pytest.fixture
+def page(page: Any) -> Any:
+    return page
 
 
 def test_claim_and_decide_with_the_keyboard(page: Any, server: str, engine: Engine) -> None:

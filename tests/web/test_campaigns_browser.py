@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 from test_accounts_campaigns_http import add_campaign
-from test_browser import browser, login, page, server  # noqa: F401 (fixtures)
+from support.browser import login  # the server, browser and page fixtures are in conftest.py
 
 from pantau import queue
 

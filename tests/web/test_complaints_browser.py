@@ -4,18 +4,14 @@ visible by the tracking code (and nobody's name); the lead sees the reporter's c
 
 from __future__ import annotations
 
-import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import Engine
-from support.web import PASSWORD, SECRET
+from support.browser import login, new_page, serve_app
+from support.web import SECRET
 from test_complaints_http import keyword_model
 
 from pantau import queue
@@ -24,64 +20,17 @@ from pantau.web.app import WebConfig, create_app
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def server(engine: Engine, tmp_path: Path) -> Iterator[str]:
     """The app with a keyword model for complaints, under uvicorn on a free port; yields the base URL."""
-    port = _free_port()
     config = WebConfig(
         claim_batch=1,
         complaints=ComplaintPolicy(double_review_risk=1.0),  # one reviewer decides it
         complaint_model=str(keyword_model(tmp_path / "model")),
     )
-    app = create_app(engine, secret_key=SECRET, config=config)
-    srv = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed: make browser")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
-
-
-def new_page(browser: Any) -> Any:
-    ctx = browser.new_context()
-    pg = ctx.new_page()
-    pg.set_default_timeout(15_000)
-    pg.problems = []  # console errors (CSP refusals too), uncaught exceptions, dialogs
-    pg.on(
-        "console", lambda m: pg.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-    )
-    pg.on("pageerror", lambda e: pg.problems.append(f"pageerror: {e}"))
-    pg.on("dialog", lambda d: (pg.problems.append(f"dialog: {d.message}"), d.dismiss()))
-    return pg
+    with serve_app(create_app(engine, secret_key=SECRET, config=config)) as base:
+        yield base
 
 
 def test_a_complaint_from_filing_to_its_outcome(browser: Any, server: str, engine: Engine) -> None:
@@ -114,11 +63,7 @@ def test_a_complaint_from_filing_to_its_outcome(browser: Any, server: str, engin
     assert top.source == "complaint" and top.model_version == "kw-1" and top.flags["incitement"]
 
     reviewer = new_page(browser)
-    reviewer.goto(f"{server}/queue")
-    reviewer.fill("input[name=username]", "rina")
-    reviewer.fill("input[name=password]", PASSWORD)
-    reviewer.click("form.login button[type=submit]")
-    reviewer.wait_for_url(f"{server}/queue")
+    login(reviewer, server, "rina")
     assert reviewer.locator(f'#queue-table tr[data-item="{top.id}"]').count() == 1
     reviewer.goto(f"{server}/complaints")
     row = reviewer.locator(f'tr.complaint-row[data-item="{top.id}"]')
@@ -145,11 +90,7 @@ def test_a_complaint_from_filing_to_its_outcome(browser: Any, server: str, engin
     assert public.get_attribute("#complaint-state", "data-state") == "decided"
 
     lead = new_page(browser)
-    lead.goto(f"{server}/complaints")
-    lead.fill("input[name=username]", "lia")
-    lead.fill("input[name=password]", PASSWORD)
-    lead.click("form.login button[type=submit]")
-    lead.wait_for_url(f"{server}/complaints")
+    login(lead, server, "lia", start="/complaints")
     lead.click(f'tr.complaint-row[data-item="{top.id}"] + tr summary')
     assert "wa 0812-1111" in lead.inner_text(f'tr.complaint-row[data-item="{top.id}"] + tr')
     for pg in (public, other, reviewer, lead):

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine
-from test_browser import browser, login, page, server  # noqa: F401 - the Chromium fixtures
+from support.browser import login
 from test_reports_http import decide_top, pdf_text
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_lead_downloads_a_case_file(page: Any, server: str, engine: Engine, tmp_path: Path) -> None:  # noqa: F811
+def test_a_lead_downloads_a_case_file(page: Any, server: str, engine: Engine, tmp_path: Path) -> None:
     item = decide_top(engine)
     login(page, server, "lia")
     page.goto(f"{server}/lead/report?period=week")
