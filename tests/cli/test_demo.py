@@ -23,6 +23,7 @@ def test_new_run_record_files_are_named_and_committed_ones_are_not(tmp_path: Pat
     (tmp_path / "other.txt").write_text("not a run record\n")
 
     assert run_record_changes(tmp_path) == ["dvc.lock", "metrics/test.json"]
+    assert run_record_changes(str(tmp_path)) == ["dvc.lock", "metrics/test.json"]  # Settings.root is a str
 
     _git(tmp_path, "add", "dvc.lock", "metrics")
     _git(tmp_path, "commit", "-qm", "baseline")

@@ -168,8 +168,9 @@ def summarise(settings: Settings, console: Console, user: tuple[str, str, bool],
                       f"everything else the demo wrote is git-ignored.")
 
 
-def run_record_changes(root: Path) -> list[str]:
+def run_record_changes(root: str | Path) -> list[str]:
     """The run-record files (``dvc.lock``, ``metrics/``) that git sees as new or changed; [] outside git."""
+    root = Path(root)
     git = shutil.which("git")
     if git is None or not (root / ".git").exists():
         return []
