@@ -63,7 +63,8 @@ def run_pipeline(root: Path, console: Console) -> None:
     if not (root / ".dvc").exists():
         subprocess.run([dvc, "init", "--no-scm" if not (root / ".git").exists() else "-q"], cwd=root, env=env,
                        check=True)
-    result = subprocess.run([dvc, "repro"], cwd=root, env=env, check=False)
+    # --quiet drops DVC's own hints ("git add dvc.lock", autostage, dvc push); the stages' output still shows.
+    result = subprocess.run([dvc, "repro", "--quiet"], cwd=root, env=env, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"`dvc repro` failed (exit {result.returncode}); the output above says which stage")
 
