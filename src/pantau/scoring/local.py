@@ -151,8 +151,8 @@ def _run(
                     if len(scored):
                         if sink is not None:
                             state.enqueued += sink.put(queue_rows(clf, chunk, scored, path.name), clf.meta.version)
-                        write_parquet_atomic(scored, out / PART_PATTERN.format(state.next_part))
                         scored = posts.assign(chunk, scored, sink)
+                        write_parquet_atomic(scored, out / PART_PATTERN.format(state.next_part))
                         state.next_part += 1
                         state.scored += len(scored)
                     state.skipped += clf.skipped_posts - skipped_before
@@ -178,10 +178,10 @@ def _run(
         int8_verified=getattr(clf, "verified_posts", 0),
         cascade_skipped=state.skipped,
     )
+    manifest["posts"] = posts.summary()
     write_manifest(manifest, out)
     (out / CHECKPOINT_FILE).unlink(missing_ok=True)
     return ScoreResult(out, manifest)
-    manifest["posts"] = posts.summary()
 
 
 def _stopped_message(signum: int | None, scored: int, out: Path) -> str:
