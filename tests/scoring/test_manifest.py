@@ -13,6 +13,7 @@ from pantau.scoring.local import ScoreOptions, score_files
 KEYS = [
     "status", "engine", "workers", "counts", "started_at", "finished_at", "attempts", "duration_s",
     "posts_per_s", "parts", "int8_verified_in_fp32", "cascade", "inputs", "model", "settings", "queue", "fingerprint",
+    "posts",
 ]
 
 
