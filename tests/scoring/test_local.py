@@ -58,6 +58,7 @@ def test_every_row_is_scored_or_rejected_with_documented_columns(tmp_path: Path,
         "text_hash",
         "author",  # the input's author and url columns travel with each post (issue 18 §1)
         "url",
+        "created_at",  # null here (the input has none): one schema for every part and both engines
         *[f"prob_{k}" for k in LABEL_KEYS],
         *[f"flag_{k}" for k in LABEL_KEYS],
         "risk",

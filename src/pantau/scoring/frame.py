@@ -1,6 +1,6 @@
 """Turning one validated chunk of posts into output rows and queue rows (the same for both engines).
 
-Output columns: ``id``, ``text_hash``, ``author``/``url``/``created_at`` (as text, when the input has
+Output columns: ``id``, ``text_hash``, ``author``/``url``/``created_at`` (as text, null where the input lacks
 them: ``io.author_column`` etc.; ``campaign_id`` follows when ``campaigns.enabled``), ``prob_<label>`` and ``flag_<label>`` for each label in the
 model's order, ``risk``, ``spans`` (JSON list of divisive-term spans in the *original* text),
 ``windows`` (token windows read; > 1 for long posts), ``model_name``, ``model_version``, ``run_id``,
@@ -100,9 +100,10 @@ def score_frame(
         "text_hash": [text_hash(t) for t in texts],
     }
     for name in POST_COLUMNS:
-        if name in frame.columns:
-            values = [None if (v := _none_if_missing(value)) is None else str(v) for value in frame[name]]
-            out[name] = pd.array(values, dtype="string")  # a typed column, even when a part has no value
+        # Always present (null when the input lacks it), so every part and both engines share one schema.
+        column = frame[name] if name in frame.columns else [None] * len(frame)
+        values = [None if (v := _none_if_missing(value)) is None else str(v) for value in column]
+        out[name] = pd.array(values, dtype="string")  # a typed column, even when a part has no value
     for j, label in enumerate(classifier.labels):
         out[f"prob_{label}"] = probs[:, j].astype("float32")
     for j, label in enumerate(classifier.labels):

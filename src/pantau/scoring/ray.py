@@ -41,6 +41,7 @@ import pandas as pd
 from pantau.io import RejectsWriter, read_posts, write_json_atomic
 from pantau.scoring.checkpoint import InputProgress, RunState, fingerprint, read_finished
 from pantau.scoring.frame import QUEUE_COLUMNS, queue_rows, score_frame, span_finder
+from pantau.scoring.campaigns import posts_summary_from_parts
 from pantau.scoring.manifest import build_manifest, write_manifest
 from pantau.scoring.options import (
     CHECKPOINT_FILE,
@@ -268,6 +269,7 @@ def _run(
         int8_verified=int8_verified,
         cascade_skipped=cascade_skipped,
     )
+    manifest["posts"] = posts_summary_from_parts(out, f"{RAY_PART_PREFIX}*.parquet")
     write_manifest(manifest, out)
     return ScoreResult(out, manifest)
 
