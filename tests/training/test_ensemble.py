@@ -239,7 +239,7 @@ def test_tune_margin_keeps_the_target_share_of_flags() -> None:
     distance = rng.normal(2.0, 2.0, 5000)
     flags = rng.random((5000, 2)) < 1 / (1 + np.exp(2 * distance[:, None]))  # flagged posts sit near or above
     for target in (0.9, 0.995, 1.0):
-        margin = tune_margin(distance, flags, target_recall=target)
+        margin = tune_margin(distance, flags, target_recall=target, safety=0.0)  # the tuned margin itself
         skip = skipped(distance, margin)
         assert flags[~skip].sum() / flags.sum() >= target
         # The smallest such margin: skipping one more flagged post would break the target.
@@ -247,4 +247,12 @@ def test_tune_margin_keeps_the_target_share_of_flags() -> None:
         worst = nearest[np.argmax(distance[nearest])]
         assert (flags[~skip].sum() - flags[worst].sum()) / flags.sum() < target or margin == 0
     assert tune_margin(distance, np.zeros_like(flags)) == float("inf")
-    assert tune_margin(-np.ones(10), np.ones((10, 1), dtype=bool)) == 0.0  # never a negative margin
+    assert tune_margin(-np.ones(10), np.ones((10, 1), dtype=bool), safety=0.0) == 0.0  # never a negative margin
+
+
+def test_the_tuned_margin_carries_a_safety_buffer() -> None:
+    from pantau.model.cascade import SAFETY_LOGODDS, tune_margin
+
+    rng = np.random.default_rng(3)
+    distance, flags = rng.normal(size=200), rng.random((200, 2)) < 0.3
+    assert tune_margin(distance, flags) == tune_margin(distance, flags, safety=0.0) + SAFETY_LOGODDS
