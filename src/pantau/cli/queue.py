@@ -414,28 +414,26 @@ def users_set_role(ctx: typer.Context, username: str, role: str) -> None:
     typer.echo(f"{username} is now {role}")
 
 
-@users_app.command("deactivate")
-def users_deactivate(ctx: typer.Context, username: str) -> None:
-    """Lock an account out (its sessions end at once)."""
+def _set_active(ctx: typer.Context, username: str, active: bool) -> None:
     from pantau.queue.users import set_active
 
     try:
-        set_active(engine_for(ctx), username, False)
+        set_active(engine_for(ctx), username, active)
     except ValueError as exc:
         raise fail(str(exc), 2) from None
-    typer.echo(f"{username} deactivated")
+    typer.echo(f"{username} {'reactivated' if active else 'deactivated'}")
+
+
+@users_app.command("deactivate")
+def users_deactivate(ctx: typer.Context, username: str) -> None:
+    """Lock an account out (its sessions end at once)."""
+    _set_active(ctx, username, False)
 
 
 @users_app.command("reactivate")
 def users_reactivate(ctx: typer.Context, username: str) -> None:
     """Let a deactivated account sign in again (with its old password and role)."""
-    from pantau.queue.users import set_active
-
-    try:
-        set_active(engine_for(ctx), username, True)
-    except ValueError as exc:
-        raise fail(str(exc), 2) from None
-    typer.echo(f"{username} reactivated")
+    _set_active(ctx, username, True)
 
 
 @users_app.command("throttled")
