@@ -37,19 +37,20 @@ def span_finder() -> Callable[[str], Any]:
     return find_spans
 
 
+def _plain(span: Any) -> Any:
+    """A span (dataclass, dict, named tuple or tuple) as JSON-ready data."""
+    if dataclasses.is_dataclass(span) and not isinstance(span, type):
+        return dataclasses.asdict(span)
+    if isinstance(span, dict):
+        return span
+    if hasattr(span, "_asdict"):
+        return span._asdict()
+    return list(span)
+
+
 def spans_json(spans: Iterable[Any]) -> str:
     """Serialise spans (dataclasses, dicts or tuples) as a JSON list."""
-    out = []
-    for span in spans:
-        if dataclasses.is_dataclass(span) and not isinstance(span, type):
-            out.append(dataclasses.asdict(span))
-        elif isinstance(span, dict):
-            out.append(span)
-        elif hasattr(span, "_asdict"):
-            out.append(span._asdict())
-        else:
-            out.append(list(span))
-    return json.dumps(out, ensure_ascii=False)
+    return json.dumps([_plain(span) for span in spans], ensure_ascii=False)
 
 
 def _spans_with_reading(
@@ -61,7 +62,7 @@ def _spans_with_reading(
     readings = reader(texts) if callable(reader) else None
     out = []
     for i, text in enumerate(texts):
-        spans = [json.loads(spans_json([s]))[0] for s in finder(text)]
+        spans = [dict(p) if isinstance(p := _plain(s), dict) else p for s in finder(text)]
         if readings is not None:
             use = {(start, end): p for start, end, p in readings[i]}
             for span in spans:
