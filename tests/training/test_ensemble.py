@@ -183,8 +183,10 @@ def test_cascade_keeps_the_full_ensembles_flags_on_held_out_posts(cascade_ensemb
     p_cas, w_cas = cascade._scores(texts)
     skip = _expected_skips(folder, texts)
     assert cascade.skipped_posts == skip.sum() > 0 and (~skip).sum() > 0
-    # Posts that reach the transformer score exactly as without the cascade; skipped ones are never flagged.
-    np.testing.assert_allclose(p_cas[~skip], p_full[~skip], atol=1e-9)
+    # Posts that reach the transformer score as without the cascade, up to float32 rounding: dropping the
+    # skipped posts changes how the rest are batched and padded (measured differences ~2e-8); skipped posts
+    # are never flagged.
+    np.testing.assert_allclose(p_cas[~skip], p_full[~skip], atol=1e-6)
     assert (w_cas[~skip] == w_full[~skip]).all() and (w_cas[skip] == 1).all()
     assert not (p_cas[skip] >= cascade.thresholds).any()
     flags_full = p_full >= full.thresholds
