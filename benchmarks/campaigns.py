@@ -6,7 +6,9 @@ EmoT and SmSA; nothing is copied into the repository), deduplicated on their nor
 random account. The corpora hold ~30k distinct posts; for larger runs the list is cycled, and each copy of a
 post is placed one cycle (1.25 windows) after the previous copy, so a real post never meets its
 own copy inside one window (the window is what makes them different events); the background keeps a steady
-rate over the whole span.
+rate over the whole span. The background is generated afresh on each pass over the stream (from its own seed)
+and merged in time order with the planted posts, which alone are held: a 1M-post run does not keep 1M posts in
+memory, so the process's peak RSS is the index's, not the stream's.
 
 Planted campaigns take a real post of 12+ words as the message (removed from the background) and have
 3–30 accounts push 5–60 variants within 1–24 hours. Each variant gets 1–3 edits: word swaps, insertions,
@@ -45,12 +47,15 @@ import csv
 import dataclasses
 import gc
 import glob
+import heapq
+import itertools
 import platform
 import random
 import resource
 import sys
 import time
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,20 +140,51 @@ def variant(text: str, rng: random.Random) -> tuple[str, list[str]]:
 
 @dataclasses.dataclass
 class Stream:
-    posts: list[CampaignPost]
+    """The synthetic stream, re-iterable in time order without holding it: the background (the bulk at 1M
+    posts) is generated afresh on each pass from its own seed; only the planted and solo-spam posts are kept."""
+
+    planted: list[CampaignPost]  # planted-campaign and solo-spam posts, sorted by time
+    background_texts: list[str]
+    background: int  # background posts in the stream
+    background_seed: int
     truth: dict[str, int]  # post id -> planted campaign number (planted posts only)
     edits: dict[str, list[str]]  # planted post id -> edit kinds
     spam: set[str]  # solo-spam post ids
     campaigns: int
-    background: int
-    distinct_background: int
     span_hours: float
+
+    def __len__(self) -> int:
+        return self.background + len(self.planted)
+
+    @property
+    def distinct_background(self) -> int:
+        return len(self.background_texts)
+
+    def posts(self) -> Iterator[CampaignPost]:
+        """Every post, time-sorted; the same posts on every call."""
+        return heapq.merge(self._background(), self.planted, key=lambda p: p.posted_at)
+
+    def _background(self) -> Iterator[CampaignPost]:
+        # steady rate over the span; the jitter (< half a step) keeps the times increasing, so the
+        # generator is already in time order and merges with the planted posts without a sort
+        rng, n, span = random.Random(self.background_seed), self.background, self.span_hours * HOUR
+        texts = self.background_texts
+        for i in range(n):
+            t = (i + rng.random() * 0.5) / n * span
+            yield CampaignPost(f"bg{i}", texts[i % len(texts)], f"user{rng.randrange(50_000)}", t)
+
+
+def batches(posts: Iterable[CampaignPost], size: int) -> Iterator[list[CampaignPost]]:
+    """Consecutive lists of ``size`` posts (the last may be shorter)."""
+    it = iter(posts)
+    while batch := list(itertools.islice(it, size)):
+        yield batch
 
 
 def build_stream(
     real: list[tuple[str, list[str]]], n: int, planted_share: float, window_h: float, seed: int
 ) -> Stream:
-    """The synthetic stream (see the module docstring), sorted by time."""
+    """The synthetic stream (see the module docstring)."""
     rng = random.Random(seed)
     real = real[:]
     rng.shuffle(real)
@@ -165,16 +201,11 @@ def build_stream(
     used = set(messages)
     background = [t for t, _ in real if t not in used]
     n_bg = max(0, n - sum(sizes) - sum(spam_sizes))
-    # background at a steady rate over the span, the distinct posts in the same order each cycle: copies of a
-    # post are one cycle (1.25 windows) apart, so a post never meets its own copy inside a window
+    # the distinct posts in the same order each cycle: copies of a post are one cycle (1.25 windows) apart,
+    # so a post never meets its own copy inside a window
     cycle_h = window_h * 1.25
     span = max(1.0, n_bg / len(background)) * cycle_h * HOUR
     posts: list[CampaignPost] = []
-    for i in range(n_bg):
-        t = (i + rng.random() * 0.5) / max(n_bg, 1) * span
-        posts.append(
-            CampaignPost(f"bg{i}", background[i % len(background)], f"user{rng.randrange(50_000)}", t)
-        )
     truth, edits, spam = {}, {}, set()
     for k, size in enumerate(sizes):
         message, start = messages[k], rng.uniform(0, span - 24 * HOUR)
@@ -196,7 +227,7 @@ def build_stream(
             )
             spam.add(pid)
     posts.sort(key=lambda p: p.posted_at)
-    return Stream(posts, truth, edits, spam, len(sizes), n_bg, len(background), span / HOUR)
+    return Stream(posts, background, n_bg, rng.randrange(2**32), truth, edits, spam, len(sizes), span / HOUR)
 
 
 # -- the exact baseline -----------------------------------------------------------------------------------
@@ -252,10 +283,10 @@ def run_minhash(stream: Stream, settings: CampaignSettings, batch: int):
     checkpoints = []
     gc.collect()
     start_rss, t0 = rss_mb(), time.perf_counter()
-    step = max(1, len(stream.posts) // batch // 5)
+    step = max(1, len(stream) // batch // 5)
     peak_live = 0
-    for b, i in enumerate(range(0, len(stream.posts), batch)):
-        result = index.add(stream.posts[i : i + batch])
+    for b, posts in enumerate(batches(stream.posts(), batch)):
+        result = index.add(posts)
         for a in result.assignments:
             if a.campaign_id:
                 pred[a.post_id] = a.campaign_id
@@ -263,7 +294,7 @@ def run_minhash(stream: Stream, settings: CampaignSettings, batch: int):
             pred.update(dict.fromkeys(c.post_ids, c.campaign_id))
         peak_live = max(peak_live, len(index))
         if b % step == 0:
-            checkpoints.append((i + batch, len(index), rss_mb() - start_rss))
+            checkpoints.append((b * batch + len(posts), len(index), rss_mb() - start_rss))
     elapsed = time.perf_counter() - t0
     resolved = {cid: index.campaign(cid).campaign_id for cid in set(pred.values())}
     pred = {pid: resolved[cid] for pid, cid in pred.items()}
@@ -274,8 +305,8 @@ def run_exact(stream: Stream, settings: CampaignSettings, batch: int):
     index = ExactIndex(settings)
     pred: dict[str, str] = {}
     t0 = time.perf_counter()
-    for i in range(0, len(stream.posts), batch):
-        pred.update(index.add(stream.posts[i : i + batch]))
+    for posts in batches(stream.posts(), batch):
+        pred.update(index.add(posts))
     return pred, time.perf_counter() - t0
 
 
@@ -378,15 +409,15 @@ def main(argv: list[str] | None = None) -> int:
         f"# {platform.python_version()} on {platform.machine()}, datasketch MinHash/LSH; settings: {settings}"
     )
     print(
-        f"# stream: {len(stream.posts):,} posts = {stream.background:,} real background ({stream.distinct_background:,} distinct, "
+        f"# stream: {len(stream):,} posts = {stream.background:,} real background ({stream.distinct_background:,} distinct, "
         f"{stream.span_hours / 24:.1f} days) + {len(stream.truth):,} in {stream.campaigns} planted campaigns + "
         f"{len(stream.spam):,} solo spam; built in {time.perf_counter() - t0:.0f}s"
     )
     t1 = time.perf_counter()
-    for p in stream.posts:  # both methods share this normaliser: warm its memo once, so neither pays it alone
+    for p in stream.posts():  # both methods share this normaliser: warm its memo once, so neither pays it alone
         norm(p.text)
     print(
-        f"# normaliser warm-up (first pass over the stream): {len(stream.posts) / (time.perf_counter() - t1):,.0f} posts/s"
+        f"# normaliser warm-up (first pass over the stream): {len(stream) / (time.perf_counter() - t1):,.0f} posts/s"
     )
     start_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     mh_pred, mh_time, checkpoints, peak_live, totals = run_minhash(stream, settings, args.batch)
@@ -401,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, pred, elapsed, peak in rows:
         q = results[name] = quality(stream, pred)
         print(
-            f"| {name:7} | {len(stream.posts) / elapsed:,.0f} | {peak} | {q['b3p']:.3f} | {q['b3r']:.3f} | {q['b3f']:.3f} | "
+            f"| {name:7} | {len(stream) / elapsed:,.0f} | {peak} | {q['b3p']:.3f} | {q['b3r']:.3f} | {q['b3f']:.3f} | "
             f"{q['pp']:.3f} | {q['pr']:.3f} | {q['found']}/{stream.campaigns} | {q['false']} of {q['predicted']} | "
             f"{q['spam_flagged']}/{len(stream.spam)} | {q['bg_flagged']} |"
         )
@@ -423,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         "RSS growth vs posts in the window (posts fed, in window, +MB): "
         + "; ".join(f"{fed:,}, {live:,}, {mb:.0f}" for fed, live, mb in checkpoints)
     )
+    print(f"process peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MB")
     if args.memory_probe:
         t1 = time.perf_counter()
         probe = memory_probe(real, settings, args.memory_probe, args.seed)
