@@ -1,23 +1,28 @@
 """Run ``score_files`` and SIGKILL this process at one commit point (used by test_faults.py).
 
-``python fault_driver.py POINT N MODEL OUT INPUT...``: POINT is ``before:NAME`` / ``after:NAME`` (an
-atomic rename whose target starts with NAME: ``part-``, ``_checkpoint``, ``_manifest``) or
-``rejects-flush``; the N-th such event (1-based) kills the process with SIGKILL. Nothing is mocked: the
-real engine runs, only the moment of death is chosen.
+``python fault_driver.py [--campaigns JSON] POINT N MODEL OUT INPUT...``: POINT is ``before:NAME`` /
+``after:NAME`` (an atomic rename whose target starts with NAME: ``part-``, ``_checkpoint``, ``_manifest``,
+``_campaigns``) or ``rejects-flush``; the N-th such event (1-based) kills the process with SIGKILL.
+``--campaigns``: the run assigns campaigns with these :class:`~pantau.config.CampaignSettings` (as JSON).
+Nothing is mocked: the real engine runs, only the moment of death is chosen.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
 from pathlib import Path
 
+from pantau.config import CampaignSettings
 from pantau.io import atomic
 from pantau.io.rejects import RejectsWriter
 from pantau.scoring.local import ScoreOptions, score_files
 
-point, nth, model, out, *inputs = sys.argv[1:]
+args = sys.argv[1:]
+campaigns = CampaignSettings(**json.loads(args[1])) if args[:1] == ["--campaigns"] else None
+point, nth, model, out, *inputs = args[2:] if campaigns else args
 count = 0
 real_replace = os.replace
 real_flush = RejectsWriter.flush
@@ -48,5 +53,5 @@ def flush(self: RejectsWriter) -> None:
 
 atomic.os.replace = replace  # type: ignore[assignment]
 RejectsWriter.flush = flush  # type: ignore[method-assign]
-score_files(inputs, model, out, ScoreOptions(chunk_rows=20, stride=4, threads=1))
+score_files(inputs, model, out, ScoreOptions(chunk_rows=20, stride=4, threads=1, campaigns=campaigns))
 print("finished without reaching the fault point")

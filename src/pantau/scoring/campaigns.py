@@ -1,4 +1,4 @@
-"""Accounts and campaigns during a scoring run (issue 18 §1–2), for the local engine.
+"""Accounts and campaigns during a scoring run (issue 18 §1–2), for both engines.
 
 :class:`RunPosts` follows what the inputs say about each post's account, link and posting time (counted
 per run and written to the manifest's ``posts`` key, with a sentence for each that is missing), and — when
@@ -8,7 +8,15 @@ per run and written to the manifest's ``posts`` key, with a sentence for each th
 * ``_campaigns.npz``: the index (:func:`pantau.campaigns.save_index`), loaded when the run resumes and saved
   at every checkpoint, so a resumed run continues with the same window and ids;
 * ``_campaigns.json``: the run's token (campaign keys are ``<token>-<index id>``, unique across run folders),
-  the counts above and every campaign found so far with its posts.
+  the counts above, every campaign found so far with its posts, and ``parts``: the committed parts it covers.
+
+Both are committed with the checkpoint, in two steps, so a resumed run finds exactly the index and counts of
+its last checkpoint (never one chunk ahead, which would count the replayed chunk's posts twice):
+:meth:`RunPosts.save` writes ``_campaigns.pending.npz``/``.json`` (stamped with the part count), the engine
+saves its checkpoint, then :meth:`RunPosts.publish` renames them into place. On resume, pending files whose
+stamp matches the checkpoint are published (the run died after its checkpoint); others are deleted.
+
+The Ray engine calls the same :meth:`RunPosts.assign` in its driver, chunk by chunk in input order.
 
 Each part gets a ``campaign_id`` column: the campaign a post was in when its chunk was scored. A post that
 an *later* chunk's near-duplicates turn into a campaign member is not rewritten in its part; the queue
@@ -20,7 +28,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +45,8 @@ log = logging.getLogger(__name__)
 
 INDEX_FILE = "_campaigns.npz"
 SUMMARY_FILE = "_campaigns.json"
+PENDING_INDEX = "_campaigns.pending.npz"
+PENDING_SUMMARY = "_campaigns.pending.json"
 FIELDS = ("author", "url", "created_at")
 MISSING_TEXT = {
     "author": "accounts unknown: {n} of {total} scored post(s) have no author (io.author_column); account "
@@ -49,13 +61,33 @@ def _when(epoch: float | None) -> dt.datetime | None:
     return None if epoch is None else dt.datetime.fromtimestamp(epoch, dt.UTC).replace(tzinfo=None)
 
 
+def post_times(values: Iterable[Any]) -> list[float | None]:
+    """Posting times as epoch seconds; a missing or unreadable time is ``None`` (counted, said so)."""
+    from pantau.campaigns import to_epoch
+
+    times: list[float | None] = []
+    for value in values:
+        try:
+            times.append(to_epoch(value))
+        except (TypeError, ValueError):
+            times.append(None)
+    return times
+
+
 class RunPosts:
     """One run's account/time coverage and (optionally) its campaign index; see the module text."""
 
-    def __init__(self, out: Path, settings: CampaignSettings | None, *, fresh: bool):
+    def __init__(self, out: Path, settings: CampaignSettings | None, *, parts: int):
+        """``parts``: the run's committed parts (its checkpoint's ``next_part``); 0 starts afresh."""
         self.out = out
         self.settings = settings
         self.index: Any = None
+        fresh = parts == 0
+        if fresh:
+            for name in (INDEX_FILE, PENDING_INDEX, PENDING_SUMMARY):
+                (out / name).unlink(missing_ok=True)
+        else:
+            self._recover(parts)
         saved = self._read_summary() if not fresh else {}
         self.token: str = saved.get("token") or secrets.token_hex(4)
         self.counts: dict[str, int] = {"posts": 0, **{f"without_{f}": 0 for f in FIELDS}}
@@ -72,8 +104,20 @@ class RunPosts:
                 except CampaignStateError as exc:
                     raise ScoreError(f"cannot continue this run's campaigns: {exc}; use --no-resume") from exc
             else:
-                path.unlink(missing_ok=True)
                 self.index = CampaignIndex(settings)
+
+    def _recover(self, parts: int) -> None:
+        """Publish what the last commit wrote if its checkpoint was saved, else drop it."""
+        pending = self.out / PENDING_SUMMARY
+        try:
+            stamp = json.loads(pending.read_text(encoding="utf-8")).get("parts") if pending.exists() else None
+        except (OSError, ValueError):
+            stamp = None  # torn or unreadable: its checkpoint cannot have been saved after it
+        if stamp == parts:
+            self.publish()
+        else:
+            (self.out / PENDING_INDEX).unlink(missing_ok=True)
+            pending.unlink(missing_ok=True)
 
     def _read_summary(self) -> dict[str, Any]:
         path = self.out / SUMMARY_FILE
@@ -85,16 +129,9 @@ class RunPosts:
     def assign(self, chunk: pd.DataFrame, scored: pd.DataFrame, sink: QueueSink | None) -> pd.DataFrame:
         """Count the chunk's scored posts' accounts/times; with campaigns, add ``campaign_id`` to ``scored``
         and store the campaigns this batch touched in the queue (after the chunk was enqueued)."""
-        from pantau.campaigns import to_epoch
-
         posts = chunk.set_index(chunk["id"].astype(str)).reindex(scored["id"].astype(str))
         self.counts["posts"] += len(posts)
-        times: list[float | None] = []
-        for value in posts["created_at"] if "created_at" in posts.columns else [None] * len(posts):
-            try:
-                times.append(to_epoch(value))
-            except (TypeError, ValueError):
-                times.append(None)  # an unreadable time is a missing one (counted, said so)
+        times = post_times(posts["created_at"] if "created_at" in posts.columns else [None] * len(posts))
         self.counts["without_created_at"] += sum(t is None for t in times)
         for name in ("author", "url"):
             values = posts[name] if name in posts.columns else pd.Series([None] * len(posts))
@@ -139,16 +176,28 @@ class RunPosts:
         )
         return scored
 
-    def save(self) -> None:
-        """Write the index and the summary (called at every checkpoint)."""
+    def save(self, parts: int) -> None:
+        """Write the index and the summary as pending files stamped with ``parts`` (the committed parts once
+        this commit's checkpoint is saved); :meth:`publish` puts them in place after the checkpoint."""
         if self.index is not None:
             from pantau.campaigns import save_index
 
-            save_index(self.index, self.out / INDEX_FILE)
+            save_index(self.index, self.out / PENDING_INDEX)
+        # The summary last: it is the marker that this commit's pending files are complete.
         write_json_atomic(
-            {"token": self.token, "counts": self.counts, "campaigns": self.campaigns, "notes": self.notes[-50:]},
-            self.out / SUMMARY_FILE,
+            {"token": self.token, "parts": parts, "counts": self.counts, "campaigns": self.campaigns,
+             "notes": self.notes[-50:]},
+            self.out / PENDING_SUMMARY,
         )
+
+    def publish(self) -> None:
+        """Rename the pending index and summary into place (after the checkpoint that covers them)."""
+        index = self.out / PENDING_INDEX
+        if index.exists():
+            os.replace(index, self.out / INDEX_FILE)
+        summary = self.out / PENDING_SUMMARY
+        if summary.exists():
+            os.replace(summary, self.out / SUMMARY_FILE)
 
     def summary(self) -> dict[str, Any]:
         """The manifest's ``posts`` key: counts, what is missing in words, and the campaigns found."""
@@ -169,8 +218,8 @@ class RunPosts:
 
 def posts_summary_from_parts(out: Path, part_glob: str) -> dict[str, Any]:
     """The manifest's ``posts`` key for a run whose parts are already written (the Ray engine): the same
-    counts and sentences, read back from the parts' author/url/created_at columns; campaigns are not
-    clustered by that engine, and the summary says so."""
+    counts and sentences, read back from the parts' author/url/created_at columns (used when campaigns are
+    off; with campaigns the Ray driver keeps a :class:`RunPosts` as the local engine does)."""
     counts = {"posts": 0, **{f"without_{f}": 0 for f in FIELDS}}
     import pyarrow.parquet as pq
 
@@ -189,5 +238,4 @@ def posts_summary_from_parts(out: Path, part_glob: str) -> dict[str, Any]:
     total = counts["posts"]
     missing = [MISSING_TEXT[f].format(n=counts[f"without_{f}"], total=total)
                for f in FIELDS if total and counts[f"without_{f}"]]
-    return {"counts": counts, "missing": missing,
-            "campaigns": {"enabled": False, "note": "the Ray engine does not cluster campaigns: use --engine local"}}
+    return {"counts": counts, "missing": missing, "campaigns": {"enabled": False}}

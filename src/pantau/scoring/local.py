@@ -112,7 +112,7 @@ def _run(
         return ScoreResult(out, read_finished(out) or {})
     if sink is not None:
         sink.open()  # before the first part: a queue that cannot be opened fails the run up front
-    posts = RunPosts(out, options.campaigns, fresh=state.next_part == 0)  # accounts, times, campaigns
+    posts = RunPosts(out, options.campaigns, parts=state.next_part)  # accounts, times, campaigns
     state.attempts += 1
     attempt_start = time.monotonic()
     base_duration = state.duration_s
@@ -127,8 +127,11 @@ def _run(
         rejects.flush()
         state.rejects_bytes = _size(out / REJECTS_FILE)
         state.duration_s = base_duration + (time.monotonic() - attempt_start)
-        posts.save()  # before the checkpoint: a resume never finds an index older than its parts
+        # The campaign index is committed with the checkpoint (pending, checkpoint, publish): a resume finds
+        # exactly the index and counts of its checkpoint, never the replayed chunk's posts counted twice.
+        posts.save(state.next_part)
         state.save(out)
+        posts.publish()
         progress.update(state.read)
 
     try:
