@@ -1,5 +1,5 @@
-"""Campaigns across restarts (issue 18 §2): a run killed around its campaign commit resumes without
-counting a post twice."""
+"""Campaigns across engines and restarts (issue 18 §2): a Ray run assigns the campaigns a local run assigns,
+and a run killed around its campaign commit resumes without counting a post twice."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from support.tiny_models import build_tiny_transformer
 from pantau.config import CampaignSettings
 from pantau.queue import open_queue
 from pantau.queue.models import CampaignRow, Item
-from pantau.scoring.campaigns import PENDING_INDEX, PENDING_SUMMARY, SUMMARY_FILE
-from pantau.scoring.local import ScoreOptions, score_files
+from pantau.scoring.campaigns import INDEX_FILE, PENDING_INDEX, PENDING_SUMMARY, SUMMARY_FILE, RunPosts
+from pantau.scoring.local import ScoreError, ScoreOptions, score_files
 
 pytestmark = pytest.mark.slow
 
@@ -81,6 +81,49 @@ def queue_links(url: str) -> dict[str, str | None]:
         links = {r.post_id: keys.get(r.campaign_id) for r in conn.execute(select(Item)).all()}
     engine.dispose()
     return links
+
+
+def test_ray_engine_assigns_the_same_campaigns_as_the_local_engine(tmp_path: Path, model: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from pantau.scoring.ray import _assign_in_driver, score_files_ray
+
+    whole = pd.read_csv(planted_posts(tmp_path / "posts.csv", n=320))
+    # two inputs, a long one and a short one, so two actors score at once and the short one's rows are ready
+    # first: only the kept input order makes the driver see them after the long one's
+    data = [tmp_path / "a.csv", tmp_path / "b.csv"]
+    whole[:300].to_csv(data[0], index=False)
+    whole[300:].to_csv(data[1], index=False)
+
+    def options(db: str) -> ScoreOptions:
+        # chunk_rows 7 against the actors' batches of 32: the driver regroups rows into the reader's chunks
+        return ScoreOptions(chunk_rows=7, stride=4, threads=1, campaigns=CAMPAIGNS, risk_threshold=0.0,
+                            queue_url=f"sqlite:///{tmp_path / db}")
+
+    local = score_files(data, model, tmp_path / "local", options("local.db")).manifest
+    try:
+        remote = score_files_ray(data, model, tmp_path / "ray", options("ray.db"), actors=2,
+                                 ray_init={"num_cpus": 2}).manifest
+        # Rows arriving out of input order (the second file's chunk first) stop the driver, not mislead it.
+        reordered = ray.data.from_pandas([pd.DataFrame({"_chunk": [1 << 32]}), pd.DataFrame({"_chunk": [0]})])
+        with pytest.raises(ScoreError, match="out of input order"):
+            _assign_in_driver(reordered, tmp_path / "never", RunPosts(tmp_path, CAMPAIGNS, parts=0), None)
+    finally:
+        ray.shutdown()
+    expected, got = untokened(tmp_path / "local"), untokened(tmp_path / "ray")
+    assert got == expected
+    # the planted input does what it was planted for: both messages found, the lone account not
+    assert len(expected["campaigns"]) == 2
+    members = set().union(*expected["campaigns"].values())
+    assert {f"p{i:03d}" for i in range(0, 320, 5)} <= members and "p013" not in members
+    assert remote["posts"] == local["posts"] and remote["posts"]["campaigns"]["found"] == 2
+    assert remote["counts"] == local["counts"]
+    assert remote["parts"] == local["parts"] == 43 + 3  # one part per chunk of 7 posts or fewer, per file
+    assert queue_links(f"sqlite:///{tmp_path}/ray.db") == queue_links(f"sqlite:///{tmp_path}/local.db")
+    assert (tmp_path / "ray" / INDEX_FILE).exists()
+    assert not any((tmp_path / "ray" / name).exists() for name in (PENDING_INDEX, PENDING_SUMMARY))
+    a = pd.read_parquet(tmp_path / "local")
+    b = pd.read_parquet(tmp_path / "ray")
+    assert list(b.columns) == list(a.columns) and "_chunk" not in b.columns
 
 
 # Deaths around the campaign commit of the second chunk (20 posts a chunk): the pending files written but

@@ -19,6 +19,13 @@ the others), put inputs, the model folder and the output folder on storage every
 mounted bucket), then run ``RAY_ADDRESS=HEAD:6379 pantau score ... --engine ray``; Ray's own
 ``RAY_ADDRESS`` convention picks the cluster, without it a local Ray instance is started.
 
+Campaigns (``campaigns.enabled``): the MinHash/LSH index is one stateful, order-dependent object, so it
+lives in the driver. Ray Data keeps the input order (``preserve_order``), each scored row carries its
+reader chunk's number, and the driver gathers the rows back into those chunks and hands each, in input
+order, to the :class:`~pantau.scoring.campaigns.RunPosts` the local engine uses — the same assignments, the
+same ``campaign_id`` column, ``_campaigns.npz``/``_campaigns.json`` and queue links as a local run of the
+same inputs. The driver then writes the parts (one per chunk); without campaigns Ray Data writes them.
+
 Differences from the local engine: a Ray run is not resumable (Ray Data writes its own file names, with
 no commit point per chunk) — a failed run is started again with ``--no-resume``; while it runs the
 output folder also holds ``_rejects-<n>.csv``/``_read-<n>.json`` per input and ``_actor-<id>.json`` per
@@ -36,12 +43,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
-from pantau.io import RejectsWriter, read_posts, write_json_atomic
+from pantau.io import RejectsWriter, read_posts, write_json_atomic, write_parquet_atomic
+from pantau.scoring.campaigns import RunPosts, post_times, posts_summary_from_parts
 from pantau.scoring.checkpoint import InputProgress, RunState, fingerprint, read_finished
 from pantau.scoring.frame import QUEUE_COLUMNS, queue_rows, score_frame, span_finder
-from pantau.scoring.campaigns import posts_summary_from_parts
 from pantau.scoring.manifest import build_manifest, write_manifest
 from pantau.scoring.options import (
     CHECKPOINT_FILE,
@@ -60,6 +68,8 @@ if TYPE_CHECKING:
     from pantau.model.classifier import Classifier
 
 READ_COLUMNS = ("id", "text", "row", "_input", *QUEUE_COLUMNS)
+# What a scored row carries back to the driver for campaigns (dropped before its part is written).
+DRIVER_COLUMNS = ("_chunk", "_text", "_posted_at")
 
 
 def _read_file(batch: pd.DataFrame, *, options: ScoreOptions, out: str) -> Iterator[pd.DataFrame]:
@@ -67,15 +77,22 @@ def _read_file(batch: pd.DataFrame, *, options: ScoreOptions, out: str) -> Itera
     for index, path in zip(batch["index"], batch["path"], strict=True):
         with RejectsWriter(Path(out) / f"_rejects-{int(index):05d}.csv") as rejects:
             reader = read_posts(path, **options.reader_options(), rejects=rejects)
-            for chunk in reader:
+            for number, chunk in enumerate(reader):
                 if len(chunk):
                     # Fixed columns: files with different extra columns still form one dataset.
                     frame = pd.DataFrame({c: chunk.get(c) for c in READ_COLUMNS if c != "_input"})
                     frame["_input"] = Path(path).name
                     frame["row"] = frame["row"].astype("int64")
+                    if options.campaigns is not None:
+                        # Read before the time becomes text below, so the index sees what the local one sees.
+                        raw = chunk["created_at"] if "created_at" in chunk.columns else [None] * len(chunk)
+                        frame["_posted_at"] = np.array(
+                            [np.nan if t is None else t for t in post_times(raw)], dtype="float64"
+                        )
                     for column in QUEUE_COLUMNS:
                         frame[column] = frame[column].astype("string")
-                    yield frame[list(READ_COLUMNS)]
+                    frame["_chunk"] = np.int64((int(index) << 32) | number)  # the driver regroups by it
+                    yield frame[[*READ_COLUMNS, *(c for c in DRIVER_COLUMNS if c in frame.columns)]]
         write_json_atomic(reader.summary.as_dict(), Path(out) / f"_read-{int(index):05d}.json")
 
 
@@ -88,6 +105,7 @@ class ScoreActor:
         self.classifier = load_classifier(folder, options)
         self.find_spans = span_finder()
         self.sink = sink
+        self.campaigns = options.campaigns is not None
         self.enqueued = 0
         # Actors are separate processes: each reports its counts in its own file, summed by the driver.
         self.stats_path = Path(out) / f"_actor-{uuid.uuid4().hex}.json"
@@ -102,6 +120,10 @@ class ScoreActor:
         stats = {"enqueued": self.enqueued, "int8_verified_in_fp32": int(self.classifier.verified_posts),
                  "cascade_skipped": int(self.classifier.skipped_posts)}
         write_json_atomic(stats, self.stats_path)
+        if self.campaigns:
+            scored["_chunk"] = batch["_chunk"].to_numpy()
+            scored["_text"] = batch["text"].astype(str).to_numpy()
+            scored["_posted_at"] = batch["_posted_at"].to_numpy()
         return scored
 
 
@@ -134,7 +156,7 @@ def quiet_ray_logging() -> None:
 
 
 RAY_PART_PREFIX = "part-ray-"
-_OWN_PREFIXES = ("_rejects-", "_read-", "_actor-", "._")
+_OWN_PREFIXES = ("_rejects-", "_read-", "_actor-", "_campaigns.", "._")
 _OWN_NAMES = (MANIFEST_FILE, CHECKPOINT_FILE, REJECTS_FILE)
 
 
@@ -242,21 +264,7 @@ def _run(
     state = RunState.fresh(fp, paths)
     state.attempts = 1
     start = time.monotonic()
-    files = ray.data.from_items(
-        [{"index": i, "path": str(p)} for i, p in enumerate(paths)], override_num_blocks=len(paths)
-    )
-    chunks = files.map_batches(
-        _read_file, batch_size=1, batch_format="pandas", fn_kwargs={"options": options, "out": str(out)}
-    )
-    scored = chunks.map_batches(
-        ScoreActor,
-        fn_constructor_kwargs={"folder": str(folder), "options": options, "sink": sink, "out": str(out)},
-        compute=ray.data.ActorPoolStrategy(size=actors),
-        batch_size=max(options.batch_size, min(options.chunk_rows, 4096)),
-        batch_format="pandas",
-        num_cpus=cpus_per_actor,
-    )
-    scored.write_parquet(str(out), filename_provider=_PartNames())
+    posts = _execute(ray, paths, folder, out, options, sink, actors, cpus_per_actor)
     state.duration_s = time.monotonic() - start
     int8_verified, cascade_skipped = _finish(out, state)
     manifest = build_manifest(
@@ -269,9 +277,90 @@ def _run(
         int8_verified=int8_verified,
         cascade_skipped=cascade_skipped,
     )
-    manifest["posts"] = posts_summary_from_parts(out, f"{RAY_PART_PREFIX}*.parquet")
+    manifest["posts"] = (
+        posts.summary() if posts is not None else posts_summary_from_parts(out, f"{RAY_PART_PREFIX}*.parquet")
+    )
     write_manifest(manifest, out)
     return ScoreResult(out, manifest)
+
+
+def _execute(
+    ray: Any,
+    paths: list[Path],
+    folder: Path,
+    out: Path,
+    options: ScoreOptions,
+    sink: QueueSink | None,
+    actors: int,
+    cpus_per_actor: float,
+) -> RunPosts | None:
+    """Build and run the dataset (read, score, write); returns the driver's campaigns when they are on."""
+    execution = ray.data.DataContext.get_current().execution_options
+    ordered = execution.preserve_order
+    if options.campaigns is not None:
+        # Campaigns are assigned in input order, so the driver must get the rows back in that order (set
+        # before the dataset is built: it takes the context's options when it is created).
+        execution.preserve_order = True
+    try:
+        files = ray.data.from_items(
+            [{"index": i, "path": str(p)} for i, p in enumerate(paths)], override_num_blocks=len(paths)
+        )
+        chunks = files.map_batches(
+            _read_file, batch_size=1, batch_format="pandas", fn_kwargs={"options": options, "out": str(out)}
+        )
+        scored = chunks.map_batches(
+            ScoreActor,
+            fn_constructor_kwargs={"folder": str(folder), "options": options, "sink": sink, "out": str(out)},
+            compute=ray.data.ActorPoolStrategy(size=actors),
+            batch_size=max(options.batch_size, min(options.chunk_rows, 4096)),
+            batch_format="pandas",
+            num_cpus=cpus_per_actor,
+        )
+        if options.campaigns is None:
+            scored.write_parquet(str(out), filename_provider=_PartNames())
+            return None
+        posts = RunPosts(out, options.campaigns, parts=0)
+        _assign_in_driver(scored, out, posts, sink)
+        return posts
+    finally:
+        execution.preserve_order = ordered
+
+
+def _assign_in_driver(scored: Any, out: Path, posts: RunPosts, sink: QueueSink | None) -> None:
+    """Gather the scored rows (in input order) back into their reader chunks and, chunk by chunk, assign
+    campaigns and write the chunk's part, as the local engine does."""
+    part = 0
+
+    def commit(groups: list[pd.DataFrame]) -> None:
+        nonlocal part
+        frame = pd.concat(groups, ignore_index=True)
+        chunk = pd.DataFrame({"id": frame["id"], "text": frame["_text"], "author": frame["author"],
+                              "created_at": frame["_posted_at"]})
+        # Enqueued by the actor before the batch came back: the campaigns' queue links find their items.
+        rows = posts.assign(chunk, frame.drop(columns=list(DRIVER_COLUMNS)), sink)
+        write_parquet_atomic(rows, out / f"{RAY_PART_PREFIX}{part:06}.parquet")
+        part += 1
+        posts.save(part)
+        posts.publish()  # no checkpoint to wait for: a Ray run is not resumed
+
+    pending: list[pd.DataFrame] = []
+    current = None
+    for block in scored.iter_batches(batch_size=None, batch_format="pandas"):
+        # An actor's batch may end or start mid-chunk; the order keeps each chunk's rows together.
+        for key, group in block.groupby("_chunk", sort=False):
+            if current is not None and key < current:
+                # Assigning out of order would silently give other campaigns than the local engine.
+                raise ScoreError(
+                    f"Ray Data returned chunk {key:#x} after chunk {current:#x}: rows out of input order "
+                    "(DataContext.execution_options.preserve_order was turned off?)"
+                )
+            if key != current and pending:
+                commit(pending)
+                pending = []
+            current = key
+            pending.append(group)
+    if pending:
+        commit(pending)
 
 
 def _finish(out: Path, state: RunState) -> tuple[int, int]:
