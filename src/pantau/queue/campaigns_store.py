@@ -11,6 +11,7 @@ none is, and each item's history and audit log still say who decided it, how, an
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -168,6 +169,13 @@ def get_campaign(engine: Engine, campaign_id: int) -> CampaignView:
     )
 
 
+def shared_text(view: CampaignView) -> str:
+    """The text most of the campaign's queued posts share (the most common one; the first post's when
+    all differ) — what the campaign page and the campaign case file show as its message."""
+    counts = Counter(i.text for i in view.items)
+    return counts.most_common(1)[0][0] if counts else ""
+
+
 def campaign_of_item(engine: Engine, item_id: int) -> tuple[int, str] | None:
     """(campaign id, key) of an item's campaign, or None (for the item page's link)."""
     with engine.connect() as conn:
@@ -223,4 +231,5 @@ __all__ = [
     "decide_campaign",
     "get_campaign",
     "record_campaigns",
+    "shared_text",
 ]

@@ -51,22 +51,19 @@ def _item_row(engine: Engine, item_id: int) -> dict[str, Any]:
     return dict(row._mapping)
 
 
-def case_file(engine: Engine, item_id: int) -> dict[str, Any]:
-    """The case file of a decided item whose final decision is a warning or a takedown.
+def item_evidence(engine: Engine, item_id: int) -> dict[str, Any]:
+    """One item's evidence, whatever its status: the post as captured (with its hash), the model's
+    output, every decision and the audit trail. ``final_action`` is None until the item is decided.
 
-    Raises :class:`NotFound` for no such item and :class:`NotACase` (409) for one that is not decided
-    or was decided otherwise."""
+    The per-item case file and the campaign case file are both built from this, so an item reads the
+    same in either. Raises :class:`NotFound` for no such item."""
     if not valid_id(item_id):
         raise NotFound(f"item {item_id} does not exist")
     item = _item_row(engine, item_id)
     decisions = item_decisions(engine, item_id)
-    final = next((d for d in decisions if d.id == item["final_decision_id"]), None)
-    if item["status"] != Status.DECIDED or final is None or final.action not in CASE_ACTIONS:
-        action = final.action if final is not None else None
-        raise NotACase(
-            f"item {item_id} bukan peringatan/turunkan yang sudah diputuskan "
-            f"(is not a decided warn/takedown: status {item['status']}, action {action or 'none'})"
-        )
+    final = None
+    if item["status"] == Status.DECIDED:
+        final = next((d for d in decisions if d.id == item["final_decision_id"]), None)
     missing: list[str] = []
 
     def field(name: str) -> Any:
@@ -129,7 +126,7 @@ def case_file(engine: Engine, item_id: int) -> dict[str, Any]:
             "hs_strength": d.hs_strength,
             "note": d.note,
             "undone": d.undone,
-            "final": d.id == final.id,
+            "final": final is not None and d.id == final.id,
             "labels_entered_by_person": d.labels_entered,
         }
         for d in decisions
@@ -141,23 +138,42 @@ def case_file(engine: Engine, item_id: int) -> dict[str, Any]:
         for e in reversed(audit_log(engine, item_id=item_id, limit=AUDIT_LIMIT))
     ]
     return {
-        "format": "pantau.case_file",
-        "format_version": FORMAT_VERSION,
-        "generated_at": iso(utcnow()),
         "item_id": item_id,
+        "status": item["status"],
         "post": post,
         "times": {
             "posted_at": post["posted_at"],
             "enqueued_at": iso(item["enqueued_at"]),
-            "decided_at": iso(item["decided_at"]),
+            "decided_at": iso(item["decided_at"]) if item["decided_at"] is not None else None,
         },
-        "final_action": final.action,
+        "final_action": final.action if final is not None else None,
         "model": model,
         "decisions": people,
         "trail": trail,
         "missing": sorted(set(missing)),
+    }
+
+
+def case_file(engine: Engine, item_id: int) -> dict[str, Any]:
+    """The case file of a decided item whose final decision is a warning or a takedown.
+
+    Raises :class:`NotFound` for no such item and :class:`NotACase` (409) for one that is not decided
+    or was decided otherwise."""
+    evidence = item_evidence(engine, item_id)
+    if evidence["final_action"] not in CASE_ACTIONS:
+        raise NotACase(
+            f"item {item_id} bukan peringatan/turunkan yang sudah diputuskan "
+            f"(is not a decided warn/takedown: status {evidence['status']}, "
+            f"action {evidence['final_action'] or 'none'})"
+        )
+    evidence.pop("status")
+    return {
+        "format": "pantau.case_file",
+        "format_version": FORMAT_VERSION,
+        "generated_at": iso(utcnow()),
+        **evidence,
         "not_available": NOT_AVAILABLE,
     }
 
 
-__all__ = ["CASE_ACTIONS", "NOT_AVAILABLE", "NotACase", "case_file", "content_hash"]
+__all__ = ["CASE_ACTIONS", "NOT_AVAILABLE", "NotACase", "case_file", "content_hash", "item_evidence"]

@@ -1,5 +1,6 @@
 """The desk report for a day or a week (UTC): what was scored, flagged, reviewed and decided, how long a
-decision took, which accounts came up most, and how often two reviewers agreed.
+decision took, which accounts and coordinated-posting campaigns came up most, and how often two
+reviewers agreed.
 
 Every figure says what it counts (see :class:`DeskReport`); what the store cannot know — accounts the
 input did not carry, posts scored but never handed to the queue — is named in ``missing``, not hidden.
@@ -16,16 +17,26 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from pantau.labels import LABEL_KEYS
 from pantau.queue.errors import Invalid
-from pantau.queue.models import Action, AuditEvent, Decision, Item, Status, UndoneDecision, utcnow
+from pantau.queue.models import (
+    Action,
+    AuditEvent,
+    CampaignRow,
+    Decision,
+    Item,
+    Status,
+    UndoneDecision,
+    utcnow,
+)
 from pantau.queue.schemas import iso
 from pantau.queue.stats import PERSON_DECIDED
 
 PERIODS = ("day", "week")
 TOP_ACCOUNTS = 10
+TOP_CAMPAIGNS = 10
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,21 @@ class Agreement:
 
 
 @dataclass(frozen=True)
+class TopCampaign:
+    """A campaign among the period's flagged posts. Every count is of its posts that entered the queue
+    in the period: ``posts``; ``accounts``: distinct accounts among them (``without_account``: posts with
+    none); ``decided``: of those, decided so far; ``violations``: decided warn/takedown."""
+
+    id: int
+    key: str
+    posts: int
+    accounts: int
+    without_account: int
+    decided: int
+    violations: int
+
+
+@dataclass(frozen=True)
 class DeskReport:
     """One period's figures. ``scored``: rows the scoring job handed to the queue (enqueue runs in the
     period, above and below the threshold); ``flagged``: posts that entered the queue (risk at or above
@@ -98,6 +124,7 @@ class DeskReport:
     agreement: Agreement
     missing: list[str] = field(default_factory=list)
     cases: list[tuple[int, str]] = field(default_factory=list)  # (item id, action): decided warn/takedown
+    top_campaigns: list[TopCampaign] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -169,6 +196,7 @@ def desk_report(engine: Engine, period: Period) -> DeskReport:
                     .group_by(Item.author)
                 ).all()
             )
+        top_campaigns = _top_campaigns(conn, start, end)
         pair_rows = conn.execute(
             select(Decision.item_id, Decision.created_at, *(getattr(Decision, k) for k in LABEL_KEYS))
             .where(Decision.kind == "review", Decision.action != "escalate", *PERSON_DECIDED)
@@ -214,7 +242,39 @@ def desk_report(engine: Engine, period: Period) -> DeskReport:
         agreement=_agreement(pair_rows, start, end),
         missing=missing,
         cases=[(r.id, r.action) for r in decided_rows if r.action in (Action.WARN, Action.TAKEDOWN)],
+        top_campaigns=top_campaigns,
     )
+
+
+def _top_campaigns(conn: Connection, start: datetime, end: datetime) -> list[TopCampaign]:
+    """The campaigns with the most posts entering the queue in [start, end), most first."""
+    rows = conn.execute(
+        select(Item.campaign_id, Item.author, Item.status, Decision.action)
+        .outerjoin(Decision, Decision.id == Item.final_decision_id)
+        .where(Item.enqueued_at >= start, Item.enqueued_at < end, Item.campaign_id.is_not(None))
+    ).all()
+    posts: Counter[int] = Counter()
+    authors: defaultdict[int, set[str]] = defaultdict(set)
+    without: Counter[int] = Counter()
+    decided: Counter[int] = Counter()
+    violations: Counter[int] = Counter()
+    for r in rows:
+        posts[r.campaign_id] += 1
+        if r.author:
+            authors[r.campaign_id].add(r.author)
+        else:
+            without[r.campaign_id] += 1
+        if r.status == Status.DECIDED:
+            decided[r.campaign_id] += 1
+            violations[r.campaign_id] += int(r.action in (Action.WARN, Action.TAKEDOWN))
+    top = sorted(posts, key=lambda c: (-posts[c], c))[:TOP_CAMPAIGNS]
+    if not top:
+        return []
+    keys = dict(conn.execute(select(CampaignRow.id, CampaignRow.key).where(CampaignRow.id.in_(top))).all())
+    return [
+        TopCampaign(c, keys.get(c, ""), posts[c], len(authors[c]), without[c], decided[c], violations[c])
+        for c in top
+    ]
 
 
 def _agreement(rows: list[Any], start: datetime, end: datetime) -> Agreement:
@@ -263,6 +323,13 @@ def report_csv(report: DeskReport) -> str:
         w.writerow(["top_accounts_flagged", _cell(a), n])
         w.writerow(["top_accounts_violations", _cell(a), v])
     w.writerow(["accounts", "flagged_without_account", report.flagged_without_account])
+    for c in report.top_campaigns:
+        w.writerow(["top_campaigns_key", c.id, _cell(c.key)])
+        w.writerow(["top_campaigns_posts", c.id, c.posts])
+        w.writerow(["top_campaigns_accounts", c.id, c.accounts])
+        w.writerow(["top_campaigns_posts_without_account", c.id, c.without_account])
+        w.writerow(["top_campaigns_decided", c.id, c.decided])
+        w.writerow(["top_campaigns_violations", c.id, c.violations])
     ag = report.agreement
     w.writerow(["agreement", "double_reviewed_items", ag.items])
     w.writerow(["agreement", "agreeing_all_labels", ag.agreeing])
@@ -279,4 +346,13 @@ def _cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
-__all__ = ["PERIODS", "Agreement", "DeskReport", "Period", "desk_report", "period_of", "report_csv"]
+__all__ = [
+    "PERIODS",
+    "Agreement",
+    "DeskReport",
+    "Period",
+    "TopCampaign",
+    "desk_report",
+    "period_of",
+    "report_csv",
+]
