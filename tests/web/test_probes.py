@@ -170,6 +170,9 @@ ROUTES: dict[tuple[str, str], Spec] = {
     ("GET", "/lead/accounts"): Spec("lead", query={"days": "30"}),
     ("GET", "/campaigns/{campaign_id}"): Spec("reviewer"),
     ("POST", "/campaigns/{campaign_id}/decide"): Spec("lead", write=True, **_DECIDES),
+    # campaign case files (issue 18 §4): campaign 1 does not exist in the probe queue: 404
+    ("GET", "/lead/campaigns/{campaign_id}/case.pdf"): Spec("lead"),
+    ("GET", "/lead/campaigns/{campaign_id}/case.json"): Spec("lead"),
     ("GET", "/static"): Spec(None),  # the static files mount
 }
 PATH_DEFAULTS = {"item_id": "1", "username": "budi", "code": "A" * 22, "account": "@akun", "campaign_id": "1"}

@@ -15,8 +15,9 @@ from pantau.queue.reads import ID_MAX, OFFSET_MAX
 PAGE_MAX = 1_000_000  # pages of the queue page; page × page_size stays far inside OFFSET_MAX
 
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="an item id")]
+CampaignId = Annotated[int, Path(ge=1, le=ID_MAX, description="a campaign id")]
 ItemIdFilter = Annotated[int | None, Query(ge=1, le=ID_MAX, description="only this item's events")]
 Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX)]
 PageNo = Annotated[int, Query(alias="page", ge=1, le=PAGE_MAX)]
 
-__all__ = ["PAGE_MAX", "ItemId", "ItemIdFilter", "Offset", "PageNo"]
+__all__ = ["PAGE_MAX", "CampaignId", "ItemId", "ItemIdFilter", "Offset", "PageNo"]

@@ -81,13 +81,14 @@ class _Doc:
         self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10, textColor=colors.grey)
         self.h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName=bold, fontSize=15, leading=19)
         self.h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=11.5, leading=15)
+        self.h3 = ParagraphStyle("h3", parent=base["Heading3"], fontName=bold, fontSize=10, leading=13)
         self.model = ParagraphStyle(
             "model", parent=self.body, backColor=colors.HexColor("#fff6d6"), borderPadding=4
         )
         self.story: list[Any] = []
 
     def heading(self, id_text: str, en_text: str, *, level: int = 2) -> None:
-        style = self.h1 if level == 1 else self.h2
+        style = {1: self.h1, 2: self.h2}.get(level, self.h3)
         self.para(f"{clean(id_text)} <font size='-2'>({clean(en_text)})</font>", style)
 
     def para(self, markup: str, style: Any = None) -> None:
@@ -173,7 +174,6 @@ class _Doc:
 
 def case_pdf(case: dict[str, Any]) -> bytes:
     """The case file (:func:`pantau.queue.casefile.case_file`) as a PDF."""
-    post, model, times = case["post"], case["model"], case["times"]
     doc = _Doc(f"Berkas kasus (case file) item {case['item_id']}")
     doc.heading(f"Berkas kasus item {case['item_id']}", f"case file, item {case['item_id']}", level=1)
     doc.para(
@@ -187,8 +187,16 @@ def case_pdf(case: dict[str, Any]) -> bytes:
             + clean(", ".join(case["missing"])),
             doc.small,
         )
+    _item_sections(doc, case, level=2)
+    return doc.render()
 
-    doc.heading("Pos sebagaimana direkam", "the post as captured")
+
+def _item_sections(doc: _Doc, case: dict[str, Any], *, level: int) -> None:
+    """One item's evidence (:func:`pantau.queue.casefile.item_evidence`): the post as captured, the
+    model's output, the reviewers' decisions and the audit trail — the same in an item's case file and
+    in a campaign's."""
+    post, model, times = case["post"], case["model"], case["times"]
+    doc.heading("Pos sebagaimana direkam", "the post as captured", level=level)
     doc.table(
         [
             ["ID pos (post id)", clean(post["post_id"])],
@@ -208,7 +216,7 @@ def case_pdf(case: dict[str, Any]) -> bytes:
     doc.para(clean(post["text"]))
     doc.para(clean(post["hash_of"]), doc.small)
 
-    doc.heading("Keluaran model — bukan keputusan", "model output — not a decision")
+    doc.heading("Keluaran model — bukan keputusan", "model output — not a decision", level=level)
     doc.para(
         f"KELUARAN MODEL (MODEL OUTPUT): {clean(model['model_name'] or '')} versi {clean(model['model_version'])}, "
         f"risiko (risk) {model['risk']:.3f}. Skor ini saran mesin, bukan putusan "
@@ -239,7 +247,9 @@ def case_pdf(case: dict[str, Any]) -> bytes:
         )
     )
 
-    doc.heading("Keputusan peninjau", "the reviewers' decisions")
+    doc.heading("Keputusan peninjau", "the reviewers' decisions", level=level)
+    if not case["decisions"]:
+        doc.para("Belum ada keputusan peninjau (no reviewer decision yet).")
     for d in case["decisions"]:
         flags = []
         if d["final"]:
@@ -265,7 +275,7 @@ def case_pdf(case: dict[str, Any]) -> bytes:
         doc.para("<br/>".join(lines))
         doc.space(4)
 
-    doc.heading("Jejak keputusan (log audit)", "decision trail, from the audit log")
+    doc.heading("Jejak keputusan (log audit)", "decision trail, from the audit log", level=level)
     rows = [["Waktu (time, UTC)", "Oleh (by)", "Peristiwa (event)", "Rincian (detail)"]]
     for e in case["trail"]:
         detail = {k: v for k, v in (e["detail"] or {}).items() if k != "before"}
@@ -278,6 +288,65 @@ def case_pdf(case: dict[str, Any]) -> bytes:
             ]
         )
     doc.table(rows, widths=[100, 70, 70, 234])
+
+
+def campaign_case_pdf(case: dict[str, Any]) -> bytes:
+    """The campaign case file (:func:`pantau.queue.campaign_case.campaign_case_file`) as a PDF: the
+    campaign's summary, a table of its posts, then each post's evidence as an item's case file shows it."""
+    c, span, accounts = case["campaign"], case["time_span"], case["accounts"]
+    doc = _Doc(f"Berkas kasus kampanye (campaign case file) #{c['id']}")
+    doc.heading(f"Berkas kasus kampanye #{c['id']}", f"campaign case file, {c['key']}", level=1)
+    doc.para(f"Dibuat (generated) {clean(case['generated_at'])}", doc.small)
+    for note in case["missing"]:
+        doc.para("TIDAK TERSEDIA (NOT AVAILABLE): " + clean(note))
+    doc.para(clean(case["note"]), doc.small)
+
+    doc.heading("Ringkasan kampanye", "campaign summary")
+    counts = ", ".join(f"{k}={n}" for k, n in case["counts"].items())
+    doc.table(
+        [
+            ["Kunci (key)", clean(c["key"])],
+            ["Dasar (basis)", clean(c["basis"])],
+            [
+                "Pos ditemukan / di antrean (posts found / queued)",
+                f"{c['posts_found']} / {c['posts_in_queue']}",
+            ],
+            ["Status pos (posts by status)", clean(counts)],
+            ["Akun kampanye (campaign accounts)", _or_na(", ".join(accounts["campaign"]))],
+            ["Akun pos di antrean (accounts of queued posts)", _or_na(", ".join(accounts["in_queue"]))],
+            ["Pertama terlihat (first seen)", _or_na(span["first_seen"])],
+            ["Terakhir terlihat (last seen)", _or_na(span["last_seen"])],
+            ["SHA-256 semua pos (of all posts)", f"<font size='7.5'>{clean(case['posts_sha256'])}</font>"],
+        ],
+        widths=[190, 284],
+        header=False,
+    )
+    doc.para(clean(case["posts_sha256_of"]), doc.small)
+    doc.space()
+    doc.para("<b>Teks bersama (shared text)</b>")
+    doc.para(clean(c["shared_text"]))
+
+    doc.heading("Pos kampanye", "the campaign's posts")
+    rows = [["Item", "Akun (account)", "Diposting (posted at)", "Status / tindakan", "SHA-256"]]
+    for p in case["posts"]:
+        rows.append(
+            [
+                str(p["item_id"]),
+                _or_na(p["post"]["account"]),
+                f"<font size='8'>{_or_na(p['times']['posted_at'])}</font>",
+                clean(p["final_action"] or p["status"]),
+                f"<font size='6.5'>{clean(p['post']['sha256'])}</font>",
+            ]
+        )
+    doc.table(rows, widths=[32, 96, 110, 62, 174])
+    for n, p in enumerate(case["posts"], start=1):
+        doc.heading(
+            f"Pos {n} dari {len(case['posts'])} · item {p['item_id']} · {p['final_action'] or p['status']}",
+            f"post {n} of {len(case['posts'])}",
+        )
+        if p["missing"]:
+            doc.para("Tidak tersedia (not available): " + clean(", ".join(p["missing"])), doc.small)
+        _item_sections(doc, p, level=3)
     return doc.render()
 
 
@@ -328,6 +397,30 @@ def report_pdf(report: DeskReport) -> bytes:
     if report.flagged_without_account:
         doc.para(f"{report.flagged_without_account} pos tanpa akun (posts without an account)", doc.small)
 
+    doc.heading("Kampanye teratas", "top campaigns")
+    if report.top_campaigns:
+        rows = [
+            [
+                "Kampanye (campaign)",
+                "Pos (posts)",
+                "Akun (accounts)",
+                "Diputuskan (decided)",
+                "Peringatan/turunkan (warn/takedown)",
+            ]
+        ]
+        for c in report.top_campaigns:
+            accounts = str(c.accounts) + (
+                f" (+{c.without_account} tanpa akun / without)" if c.without_account else ""
+            )
+            rows.append(
+                [f"#{c.id} {clean(c.key)}", str(c.posts), accounts, str(c.decided), str(c.violations)]
+            )
+        doc.table(rows, widths=[150, 50, 110, 64, 100])
+    else:
+        doc.para(
+            "Tidak ada kampanye di antara pos periode ini (no campaign among this period's flagged posts)"
+        )
+
     doc.heading("Kesepakatan peninjau", "reviewer agreement, double-reviewed items")
     ag = report.agreement
     share = "n/a" if ag.share is None else f"{ag.share:.0%}"
@@ -340,4 +433,4 @@ def report_pdf(report: DeskReport) -> bytes:
     return doc.render()
 
 
-__all__ = ["case_pdf", "clean", "report_pdf"]
+__all__ = ["campaign_case_pdf", "case_pdf", "clean", "report_pdf"]

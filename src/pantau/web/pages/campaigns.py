@@ -8,24 +8,24 @@ import difflib
 from collections import Counter
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
-from pantau.queue.campaigns_store import CampaignView, decide_campaign, get_campaign
-from pantau.queue.reads import ID_MAX
+from pantau.queue.campaigns_store import CampaignView, decide_campaign, get_campaign, shared_text
+from pantau.queue.casefile import CASE_ACTIONS
 from pantau.queue.users import UserView
 from pantau.web import render
 from pantau.web.deps import FORM_WRITE, engine_of, page_role, page_user
 from pantau.web.pages.items import decision_from_form
+from pantau.web.params import CampaignId
 from pantau.web.templating import back, page
 
 router = APIRouter(include_in_schema=False)
 
 Reviewer = Annotated[UserView, Depends(page_user)]
 Lead = Annotated[UserView, Depends(page_role("lead"))]
-CampaignId = Annotated[int, Path(ge=1, le=ID_MAX, description="a campaign id")]
 
 
 def marked_difference(shared: str, text: str) -> Markup:
@@ -44,12 +44,6 @@ def marked_difference(shared: str, text: str) -> Markup:
     return Markup(" ").join(out)
 
 
-def shared_text(view: CampaignView) -> str:
-    """The text most posts share (the most common one; the first post's when all differ)."""
-    counts = Counter(i.text for i in view.items)
-    return counts.most_common(1)[0][0] if counts else ""
-
-
 def timeline(view: CampaignView) -> Markup | None:
     """Posts per hour as an SVG bar chart; None when no post has a time."""
     hours = Counter(i.created_at.strftime("%m-%d %H:00") for i in view.items if i.created_at is not None)
@@ -66,6 +60,8 @@ def campaign_page(request: Request, user: Reviewer, campaign_id: CampaignId) -> 
     diffs = {i.id: marked_difference(shared, i.text) for i in view.items}
     return page(request, "campaign.html", user, view=view, shared=shared, diffs=diffs, chart=timeline(view),
                 is_lead=user.at_least("lead"),
+                # a case file exists once a person decided one of its posts warn or takedown
+                has_case=any(i.action in CASE_ACTIONS for i in view.items),
                 open_items=sum(1 for i in view.items if i.status in ("pending", "claimed", "escalated")))
 
 

@@ -1,4 +1,5 @@
-"""Lead downloads: an item's case file (PDF, JSON) and the desk report (page with charts, PDF, CSV)."""
+"""Lead downloads: an item's or a campaign's case file (PDF, JSON) and the desk report (page with charts,
+PDF, CSV)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 
+from pantau.queue.campaign_case import campaign_case_file
 from pantau.queue.casefile import NOT_AVAILABLE, case_file
 from pantau.queue.reports import DeskReport, desk_report, period_of, report_csv
 from pantau.queue.users import UserView
 from pantau.web import pdf
 from pantau.web.deps import engine_of, page_role
-from pantau.web.params import ItemId
+from pantau.web.params import CampaignId, ItemId
 from pantau.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -47,6 +49,22 @@ async def case_pdf(request: Request, item_id: ItemId, user: Lead) -> Response:
     case = await run_in_threadpool(case_file, engine_of(request), item_id)
     body = await run_in_threadpool(pdf.case_pdf, case)
     return _download(body, "application/pdf", f"kasus-{item_id}.pdf")
+
+
+@router.get("/lead/campaigns/{campaign_id}/case.json")
+def campaign_case_json(request: Request, campaign_id: CampaignId, user: Lead) -> Response:
+    """The case file of a campaign with a post decided warn/takedown, as JSON."""
+    case = campaign_case_file(engine_of(request), campaign_id)
+    body = json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8")
+    return _download(body, "application/json", f"kasus-kampanye-{campaign_id}.json")
+
+
+@router.get("/lead/campaigns/{campaign_id}/case.pdf")
+async def campaign_case_pdf(request: Request, campaign_id: CampaignId, user: Lead) -> Response:
+    """The case file of a campaign with a post decided warn/takedown, as PDF."""
+    case = await run_in_threadpool(campaign_case_file, engine_of(request), campaign_id)
+    body = await run_in_threadpool(pdf.campaign_case_pdf, case)
+    return _download(body, "application/pdf", f"kasus-kampanye-{campaign_id}.pdf")
 
 
 def _report(request: Request, period: str, date: str | None) -> DeskReport:
