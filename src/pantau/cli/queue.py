@@ -270,29 +270,52 @@ def export_cmd(
 @queue_app.command("case")
 def case_cmd(
     ctx: typer.Context,
-    item_id: Annotated[int, typer.Argument(help="The item's id (a decided warn/takedown).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .pdf or .json.")],
+    item_id: Annotated[
+        int | None, typer.Argument(help="The item's id (a decided warn/takedown); or use --campaign.")
+    ] = None,
+    campaign: Annotated[
+        int | None,
+        typer.Option(
+            "--campaign", help="A campaign's id: its case file, every queued post with its evidence."
+        ),
+    ] = None,
 ) -> None:
-    """Write an item's case file: the post as captured with its SHA-256, the model's output (marked as
-    such), the reviewers' labels and Pasal 280 clauses, and the decision trail from the audit log."""
-    from pantau.queue.casefile import case_file
+    """Write an item's (or a campaign's) case file: the post as captured with its SHA-256, the model's
+    output (marked as such), the reviewers' labels and Pasal 280 clauses, and the decision trail."""
     from pantau.queue.errors import QueueError
 
     suffix = out.suffix.lower()
     if suffix not in (".pdf", ".json"):
         raise fail(f"--out must end in .pdf or .json, got {out.name!r}", 2)
+    from pantau.queue.campaign_case import campaign_case_file
+    from pantau.queue.casefile import case_file
+
     try:
-        case = case_file(engine_for(ctx), item_id)
+        if campaign is not None and item_id is None:
+            case = campaign_case_file(engine_for(ctx), campaign)
+        elif item_id is not None and campaign is None:
+            case = case_file(engine_for(ctx), item_id)
+        else:
+            raise fail("give an item id or --campaign ID (one of the two)", 2)
     except QueueError as exc:
         raise fail(str(exc)) from None
     if suffix == ".pdf":
-        from pantau.web.pdf import case_pdf
+        from pantau.web.pdf import campaign_case_pdf, case_pdf
 
-        body = case_pdf(case)
+        body = campaign_case_pdf(case) if campaign is not None else case_pdf(case)
     else:
         body = json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(body)
+    if campaign is not None:
+        typer.echo(
+            f"wrote the case file of campaign {campaign} ({len(case['posts'])} post(s)) to {out} "
+            f"(sha256 of its posts {case['posts_sha256']})"
+        )
+        for note in case["missing"]:
+            typer.echo(f"not available: {note}")
+        return
     typer.echo(
         f"wrote the case file of item {item_id} to {out} (sha256 of the post {case['post']['sha256']})"
     )
@@ -310,7 +333,7 @@ def report_cmd(
     ] = None,
 ) -> None:
     """The desk report: posts scored, flagged, reviewed and decided (per action and label), the median
-    time from scoring to decision, top accounts and reviewer agreement."""
+    time from scoring to decision, top accounts and campaigns, and reviewer agreement."""
     from pantau.queue.errors import Invalid
     from pantau.queue.reports import desk_report, period_of, report_csv
 
@@ -349,6 +372,13 @@ def report_cmd(
             typer.echo(f"account    {account}  flagged={flagged}  warn/takedown={violations}")
     else:
         typer.echo("accounts   tidak tersedia / not available (no accounts on this period's posts)")
+    for c in report.top_campaigns:
+        typer.echo(
+            f"campaign   #{c.id} {c.key}  posts={c.posts}  accounts={c.accounts}  decided={c.decided}  "
+            f"warn/takedown={c.violations}"
+        )
+    if not report.top_campaigns:
+        typer.echo("campaigns  none among this period's flagged posts")
 
 
 # ------------------------------------------------------------------------------------------------ users
