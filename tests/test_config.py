@@ -31,6 +31,36 @@ def test_env_and_explicit_overrides(tmp_path: Path) -> None:
     assert settings.train.learning_rate == 1e-4
 
 
+@pytest.mark.parametrize("written", ["3e-05", "3E-5", "0.00003", "3.0e-5", "+3e-05", " 3e-05 "])
+def test_numbers_in_exponent_form_read_as_numbers_from_every_source(tmp_path: Path, written: str) -> None:
+    # DVC (a YAML 1.2 writer) puts `3e-05` into params.yaml for `-S train.learning_rate=3e-5`; PyYAML reads it
+    # as text. Every way a setting arrives must give the same float.
+    params = tmp_path / "params.yaml"
+    params.write_text(f"train:\n  learning_rate: '{written}'\n  epochs: 1E0\n", encoding="utf-8")
+    assert load_settings(params, env={}).train.learning_rate == pytest.approx(3e-5, rel=1e-12)
+    assert load_settings(params, env={}).train.epochs == 1.0
+    params.write_text(f"train:\n  learning_rate: {written.strip()}\n", encoding="utf-8")  # unquoted, as DVC writes it
+    assert load_settings(params, env={}).train.learning_rate == pytest.approx(3e-5, rel=1e-12)
+    blank = tmp_path / "blank.yaml"
+    blank.write_text("train: {}\n", encoding="utf-8")
+    from_env = load_settings(blank, env={"PANTAU_TRAIN__LEARNING_RATE": written})
+    from_set = load_settings(blank, env={}, overrides={"train.learning_rate": written})
+    assert from_env.train.learning_rate == from_set.train.learning_rate == pytest.approx(3e-5, rel=1e-12)
+
+
+def test_number_text_that_is_not_a_number_is_still_an_error(tmp_path: Path) -> None:
+    params = tmp_path / "params.yaml"
+    for bad in ("3e", "e-5", "1e-5x", "0x10"):
+        params.write_text(f"train:\n  learning_rate: '{bad}'\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="train.learning_rate: expected a number"):
+            load_settings(params, env={})
+    params.write_text("train:\n  batch_size: '3e1'\n", encoding="utf-8")
+    assert load_settings(params, env={}).train.batch_size == 30  # a whole number in exponent form is fine
+    params.write_text("train:\n  batch_size: '2.5'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="train.batch_size: expected a whole number"):
+        load_settings(params, env={})
+
+
 def test_errors_name_the_key(tmp_path: Path) -> None:
     params = tmp_path / "params.yaml"
     params.write_text("train:\n  epoch: 3\n", encoding="utf-8")
