@@ -32,7 +32,7 @@ def run(params: Path, *args: str, stdin: str | None = None) -> str:
 
 
 def test_users_enqueue_status_export(params: Path, tmp_path: Path) -> None:
-    assert "revision 0005" in run(params, "queue", "migrate")  # 0005: accounts and campaigns
+    assert "revision 0006" in run(params, "queue", "migrate")  # 0006: complaints linked to batch-scored posts
     assert (tmp_path / "var" / "q.db").exists()  # relative to the params file, parent folder created
     assert "added lia (lead)" in run(
         params, "users", "add", "lia", "--role", "lead", "--password-stdin", stdin="rahasia-123\n"

@@ -53,13 +53,13 @@ def test_migrations_match_models_and_round_trip(engine: Engine) -> None:
 
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
-    assert current_revision(engine) == "0005"  # 0005: accounts and campaigns
+    assert current_revision(engine) == "0006"  # 0006: complaints linked to batch-scored posts
     downgrade(engine, "0004")
     assert current_revision(engine) == "0004"
     downgrade(engine)
     assert current_revision(engine) is None
     upgrade(engine)
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == "0006"
 
 
 def test_enqueue_threshold_idempotence_and_rejects(engine: Engine) -> None:

@@ -12,7 +12,14 @@ four labels), and may leave a contact. What happens to it:
   ``x.com``, tracking parameters, fragment and trailing slash dropped) or the same normalised text
   (:func:`normalise_text`: NFKC, case-folded, whitespace collapsed). The complaint counts its reports
   and how often each label was named.
-* **The queue** — the first report creates the post's item with ``source='complaint'``, scored by the
+* **Linking** — when the first report's link matches an item batch scoring already queued (the same
+  :func:`~pantau.queue.links.link_key` in the indexed ``items.url_key``, any source but ``complaint``),
+  the complaint is attached to that item (``linked_at`` set) and no item of its own is made: one post,
+  one review; the reporter's code then shows that item's state and its reviewers' decision, which they
+  made on that very post. Nothing is written into the item's decisions; public reports only ever raise
+  its priority (never below what batch scoring gave it), while it waits unclaimed. A complaint filed
+  before batch scoring queued the post keeps its own item.
+* **The queue** — otherwise the first report creates the post's item with ``source='complaint'``, scored by the
   caller's model when there is one (else ``model_version='unscored'``, probabilities 0, and the item
   says so). Its priority is :func:`complaint_priority`::
 
@@ -40,9 +47,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, case, delete, func, select, update
+from sqlalchemy import Connection, Engine, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -50,6 +56,7 @@ from pantau.labels import LABEL_KEYS
 from pantau.queue.audit import write_event
 from pantau.queue.db import write_transaction
 from pantau.queue.errors import Invalid, NotFound, QueueError
+from pantau.queue.links import link_key, normalise_url
 from pantau.queue.models import (
     Action,
     Complaint,
@@ -59,6 +66,7 @@ from pantau.queue.models import (
     Item,
     Prediction,
     Status,
+    aged_priority,
     priority_key,
     utcnow,
 )
@@ -73,6 +81,7 @@ __all__ = [
     "ComplaintStatus",
     "ComplaintView",
     "Filed",
+    "PublicReports",
     "RateLimited",
     "ReportView",
     "complaint_priority",
@@ -81,8 +90,10 @@ __all__ = [
     "hash_client",
     "list_complaints",
     "looks_like_code",
+    "needs_score",
     "normalise_text",
     "normalise_url",
+    "public_reports",
     "purge_contacts",
     "status_by_code",
 ]
@@ -260,42 +271,14 @@ class ComplaintView:
     first_reported_at: datetime
     last_reported_at: datetime
     report_list: tuple[ReportView, ...] = field(default_factory=tuple)
+    linked: bool = False  # attached to a batch-scored item (no complaint item of its own)
 
 
 # ---------------------------------------------------------------------------------- normalising
 
 
-_TRACKING = re.compile(
-    r"^(utm_.*|fbclid|gclid|igshid|igsh|si|s|t|ref|ref_src|ref_url|mibextid|feature)$", re.IGNORECASE
-)
-_HOST_ALIASES = {"twitter.com": "x.com", "mobile.twitter.com": "x.com", "m.facebook.com": "facebook.com"}
-
-
 def _has_controls(value: str) -> bool:
     return any(unicodedata.category(c) == "Cc" for c in value)
-
-
-def normalise_url(url: str) -> str | None:
-    """The link as one post has one spelling of it, or None when it is not an http(s) link."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower().rstrip(".")
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    for prefix in ("www.", "m.", "mobile."):
-        if host.startswith(prefix) and host.count(".") >= 2:
-            host = host[len(prefix) :]
-    host = _HOST_ALIASES.get(host, host)
-    if port not in (None, 80, 443):
-        host = f"{host}:{port}"
-    path = re.sub(r"/{2,}", "/", parts.path).rstrip("/") or ""
-    query = urlencode(
-        sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k))
-    )
-    return urlunsplit(("https", host, path, query, ""))
 
 
 def normalise_text(text: str) -> str:
@@ -359,9 +342,8 @@ def _take_slot(engine: Engine, client: str, policy: ComplaintPolicy, now: dateti
 
 
 def _keys(report: ComplaintIn) -> tuple[str | None, str | None]:
-    url = normalise_url(report.url) if report.url else None
     return (
-        _sha("url:" + url) if url else None,
+        link_key(report.url),  # the same key as items.url_key: a batch-scored post is found by it
         _sha("text:" + normalise_text(report.text)) if report.text else None,
     )
 
@@ -375,6 +357,28 @@ def _find(conn: Connection, url_key: str | None, text_key: str | None) -> Any:
             if row is not None:
                 return row
     return None
+
+
+def _batch_item(conn: Connection, url_key: str | None) -> Any:
+    """The queue item batch scoring filed under the same normalised link (not a complaint's own), or None.
+
+    One index lookup on ``items.url_key``; when several posts share a link, the newest item."""
+    if url_key is None:
+        return None
+    return conn.execute(
+        select(Item.id, Item.risk, Item.enqueued_at, Item.model_version)
+        .where(Item.url_key == url_key, or_(Item.source.is_(None), Item.source != SOURCE))
+        .order_by(Item.id.desc())
+        .limit(1)
+    ).first()
+
+
+def needs_score(engine: Engine, report: ComplaintIn) -> bool:
+    """Whether filing this report would create a new item (so the caller should score its text): not
+    when it merges into an earlier complaint, nor when it links to a batch-scored post."""
+    url_key, text_key = _keys(report)
+    with engine.connect() as conn:
+        return _find(conn, url_key, text_key) is None and _batch_item(conn, url_key) is None
 
 
 def existing_complaint(engine: Engine, report: ComplaintIn) -> int | None:
@@ -425,7 +429,15 @@ def _file(
     labels = list(report.labels)
     with write_transaction(engine) as conn:
         found = _find(conn, url_key, text_key)
-        if found is None:
+        batch = _batch_item(conn, url_key) if found is None else None
+        if batch is not None:  # the item's link changed on a rescore after an earlier report linked it
+            found = conn.execute(select(Complaint.__table__).where(Complaint.item_id == batch.id)).first()
+            batch = None if found is not None else batch
+        linked = batch is not None if found is None else found.linked_at is not None
+        if batch is not None:
+            complaint_id, item_id = _link(conn, report, batch, url_key, text_key, policy, now)
+            reports, merged, scored = 1, False, batch.model_version != UNSCORED
+        elif found is None:
             complaint_id, item_id = _create(conn, report, url_key, text_key, policy, score, now)
             reports, merged, scored = 1, False, score is not None
         else:
@@ -445,18 +457,7 @@ def _file(
                 .values(reports=Complaint.reports + 1, label_counts=counts, last_reported_at=now, **fill)
             )
             item = conn.execute(select(Item.risk, Item.enqueued_at).where(Item.id == item_id)).one()
-            conn.execute(  # more reports rank a waiting item higher; a claimed or decided one is left alone
-                update(Item)
-                .where(Item.id == item_id, Item.status == Status.PENDING, Item.claimed_by.is_(None))
-                .values(
-                    priority_key=priority_key(
-                        complaint_priority(item.risk, reports, policy),
-                        item.enqueued_at,
-                        policy.aging_per_hour,
-                    ),
-                    updated_at=now,
-                )
-            )
+            _rank(conn, item_id, item.risk, item.enqueued_at, reports, policy, now, keep_higher=linked)
         report_id = conn.execute(
             ComplaintReport.__table__.insert()
             .values(
@@ -480,10 +481,69 @@ def _file(
                 "labels": labels,
                 "reports": reports,
                 "merged": merged,
+                **({"linked": True} if linked else {}),
             },
             now,
         )
     return Filed(code, complaint_id, item_id, merged, reports, scored)
+
+
+def _rank(
+    conn: Connection,
+    item_id: int,
+    risk: float,
+    enqueued_at: datetime,
+    reports: int,
+    policy: ComplaintPolicy,
+    now: datetime,
+    *,
+    keep_higher: bool,
+) -> None:
+    """Rank a waiting item by :func:`complaint_priority`; a claimed or decided one is left alone.
+
+    ``keep_higher`` (a batch-scored item): never lower what batch scoring gave it (an account boost,
+    say) — public reports only ever raise it."""
+    key = priority_key(complaint_priority(risk, reports, policy), enqueued_at, policy.aging_per_hour)
+    conn.execute(
+        update(Item)
+        .where(Item.id == item_id, Item.status == Status.PENDING, Item.claimed_by.is_(None))
+        .values(
+            priority_key=case((Item.priority_key > key, Item.priority_key), else_=key)
+            if keep_higher
+            else key,
+            updated_at=now,
+        )
+    )
+
+
+def _link(
+    conn: Connection,
+    report: ComplaintIn,
+    batch: Any,
+    url_key: str | None,
+    text_key: str | None,
+    policy: ComplaintPolicy,
+    now: datetime,
+) -> tuple[int, int]:
+    """Attach the first report of a batch-scored post to that post's item: no second item, so one review
+    decides it and the reporter's code shows that review. Nothing about the item's decisions changes."""
+    _rank(conn, batch.id, batch.risk, batch.enqueued_at, 1, policy, now, keep_higher=True)
+    complaint_id = conn.execute(
+        Complaint.__table__.insert()
+        .values(
+            item_id=batch.id,
+            url_key=url_key,
+            text_key=text_key,
+            reports=1,
+            label_counts={k: 1 for k in report.labels},
+            scored=batch.model_version != UNSCORED,
+            first_reported_at=now,
+            last_reported_at=now,
+            linked_at=now,
+        )
+        .returning(Complaint.id)
+    ).scalar_one()
+    return complaint_id, batch.id
 
 
 def _create(
@@ -516,6 +576,7 @@ def _create(
             source=SOURCE,
             author=None,
             url=report.url,
+            url_key=url_key,
             created_at=None,
             model_name=model_name,
             model_version=model_version,
@@ -619,18 +680,29 @@ def list_complaints(
     offset: int = 0,
     now: datetime | None = None,
     policy: ComplaintPolicy | None = None,
+    item_id: int | None = None,
 ) -> tuple[list[ComplaintView], int]:
     """Complaints, the most recently reported first, with their reports; contacts only when
-    ``contacts`` (leads). Returns (page, total)."""
+    ``contacts`` (leads); only the one about ``item_id`` when given. Returns (page, total)."""
     policy = policy or ComplaintPolicy()
     now = now or utcnow()
     limit = max(1, min(limit, 500))
     offset = max(0, min(offset, 10**9))
+    only = [] if item_id is None else [Complaint.item_id == item_id]
     with engine.connect() as conn:
-        total = conn.execute(select(func.count()).select_from(Complaint)).scalar_one()
+        total = conn.execute(select(func.count()).select_from(Complaint).where(*only)).scalar_one()
         rows = conn.execute(
-            select(Complaint.__table__, Item.status, Item.url, Item.text, Item.risk, Item.enqueued_at)
+            select(
+                Complaint.__table__,
+                Item.status,
+                Item.url,
+                Item.text,
+                Item.risk,
+                Item.enqueued_at,
+                Item.priority_key,
+            )
             .join(Item, Item.id == Complaint.item_id)
+            .where(*only)
             .order_by(Complaint.last_reported_at.desc(), Complaint.id.desc())
             .limit(limit)
             .offset(offset)
@@ -657,6 +729,13 @@ def list_complaints(
     for c in rows:
         status, url, text, risk = c.status, c.url, c.text, c.risk
         age = max(0.0, (now - c.enqueued_at).total_seconds() / 3600.0)
+        linked = c.linked_at is not None
+        # a linked item keeps batch scoring's rank when that is higher: show the item's own figure
+        priority = (
+            aged_priority(c.priority_key, policy.aging_per_hour, now)
+            if linked
+            else complaint_priority(risk, c.reports, policy) + policy.aging_per_hour * age
+        )
         out.append(
             ComplaintView(
                 id=c.id,
@@ -668,13 +747,32 @@ def list_complaints(
                 label_counts={k: int(v) for k, v in (c.label_counts or {}).items()},
                 scored=c.scored,
                 risk=risk,
-                priority=complaint_priority(risk, c.reports, policy) + policy.aging_per_hour * age,
+                priority=priority,
                 first_reported_at=c.first_reported_at,
                 last_reported_at=c.last_reported_at,
                 report_list=tuple(reports[c.id]),
+                linked=linked,
             )
         )
     return out, total
+
+
+@dataclass(frozen=True)
+class PublicReports:
+    """How often the public reported one item's post, for its page."""
+
+    complaint_id: int
+    reports: int
+    linked: bool  # the item came from batch scoring; the complaint was attached to it
+
+
+def public_reports(engine: Engine, item_id: int) -> PublicReports | None:
+    """The complaint about this item, if the public reported it (one indexed lookup: unique item_id)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Complaint.id, Complaint.reports, Complaint.linked_at).where(Complaint.item_id == item_id)
+        ).first()
+    return None if row is None else PublicReports(row.id, row.reports, row.linked_at is not None)
 
 
 # ---------------------------------------------------------------------------------- retention

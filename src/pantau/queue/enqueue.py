@@ -17,6 +17,7 @@ from pantau.queue.accounts import account_boosts
 from pantau.queue.audit import AUDIT_INSERT, write_event
 from pantau.queue.db import open_queue, write_transaction
 from pantau.queue.errors import Invalid, describe
+from pantau.queue.links import link_key
 from pantau.queue.models import Item, Prediction, Status, priority_key, utcnow
 from pantau.queue.schemas import ScoredPost
 
@@ -216,6 +217,7 @@ def _enqueue_batch(
                         "source": r.source,
                         "author": r.author,
                         "url": r.url,
+                        "url_key": link_key(r.url),
                         "created_at": r.created_at,
                         "model_name": r.model_name,
                         "model_version": model_version,
@@ -248,6 +250,7 @@ def _enqueue_batch(
                     source=r.source,
                     author=r.author,
                     url=r.url,
+                    url_key=link_key(r.url),
                     created_at=r.created_at,
                     model_name=r.model_name,
                     model_version=model_version,

@@ -155,6 +155,8 @@ class Item(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The coordinated-posting campaign the post was found in (issue 18 §2; pantau.queue.campaigns_store).
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    # SHA-256 of the normalised link (pantau.queue.links.link_key): a public report finds the post by it.
+    url_key: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_items_status_priority", "status", "priority_key"),
@@ -163,6 +165,7 @@ class Item(Base):
         Index("ix_items_decided_at", "decided_at"),
         Index("ix_items_author", "author"),
         Index("ix_items_campaign_id", "campaign_id"),
+        Index("ix_items_url_key", "url_key"),
     )
 
 
@@ -310,7 +313,9 @@ class Complaint(Base):
     """One reported post of the public complaint desk (posko aduan): every report of the same post
     (the same normalised link, or the same normalised text) is merged here, with a count.
 
-    The post itself is an item with ``source='complaint'``; ``pantau.queue.complaints`` owns the rules."""
+    The post itself is an item with ``source='complaint'`` — or, when ``linked_at`` is set, the item batch
+    scoring had already queued for the same link (no second item); ``pantau.queue.complaints`` owns the
+    rules."""
 
     __tablename__ = "complaints"
 
@@ -325,6 +330,8 @@ class Complaint(Base):
     scored: Mapped[bool] = mapped_column(Boolean, nullable=False)  # False: no model was configured
     first_reported_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
     last_reported_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    # Set when the first report's link matched a batch-scored item: item_id is that item, not one of ours.
+    linked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ComplaintReport(Base):
