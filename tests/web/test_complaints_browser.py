@@ -96,3 +96,44 @@ def test_a_complaint_from_filing_to_its_outcome(browser: Any, server: str, engin
     for pg in (public, other, reviewer, lead):
         assert pg.problems == []
         pg.context.close()
+
+
+def test_a_report_of_a_batch_post_is_linked_to_it(browser: Any, server: str, engine: Engine) -> None:
+    """The conftest's batch post "top" (https://example.org/p/1) reported by another spelling of its
+    link: the reporter tracks that item, reviewers see the count on it, the lead its case file."""
+    from pantau.labels import LABEL_KEYS
+    from pantau.queue import DecisionIn
+    from pantau.queue.users import find_user
+
+    [top] = [i for i in queue.list_items(engine)[0] if i.post_id == "top"]
+    public = new_page(browser)
+    public.goto(f"{server}/aduan")
+    public.fill("input[name=url]", "https://www.example.org/p/1/?utm_source=wa")
+    public.check('input[name=labels][value="incitement"]')
+    public.click("#complaint-submit")
+    public.wait_for_url(f"{server}/aduan/*")
+    assert public.get_attribute("#complaint-state", "data-state") == "received"
+    assert all(i.source != "complaint" for i in queue.list_items(engine)[0])  # no second item
+
+    reviewer = new_page(browser)
+    login(reviewer, server, "rina", start=f"/items/{top.id}")
+    assert "Dilaporkan publik 1 kali" in reviewer.inner_text("#public-reports")
+    reviewer.click("#public-reports a")
+    reviewer.wait_for_url(f"{server}/complaints?item={top.id}*")
+    assert reviewer.get_attribute(f'tr.complaint-row[data-item="{top.id}"]', "data-linked") == "1"
+
+    rina = find_user(engine, "rina")
+    assert rina is not None
+    queue.claim_item(engine, rina.id, top.id)
+    labels = {k: k == "incitement" for k in LABEL_KEYS}
+    queue.decide(engine, rina.id, top.id, DecisionIn(labels=labels, action="takedown", confirmed=True))
+    public.reload()
+    assert public.get_attribute("#complaint-state", "data-state") == "decided"
+    assert public.get_attribute("#complaint-outcome", "data-outcome") == "takedown"
+
+    lead = new_page(browser)
+    login(lead, server, "lia", start=f"/items/{top.id}")
+    assert lead.get_attribute("#item-case-pdf", "href") == f"/lead/items/{top.id}/case.pdf"
+    for pg in (public, reviewer, lead):
+        assert pg.problems == []
+        pg.context.close()

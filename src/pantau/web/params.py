@@ -17,7 +17,8 @@ PAGE_MAX = 1_000_000  # pages of the queue page; page × page_size stays far ins
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX, description="an item id")]
 CampaignId = Annotated[int, Path(ge=1, le=ID_MAX, description="a campaign id")]
 ItemIdFilter = Annotated[int | None, Query(ge=1, le=ID_MAX, description="only this item's events")]
+ComplaintItem = Annotated[int | None, Query(ge=1, le=ID_MAX, description="only this item's complaint")]
 Offset = Annotated[int, Query(ge=0, le=OFFSET_MAX)]
 PageNo = Annotated[int, Query(alias="page", ge=1, le=PAGE_MAX)]
 
-__all__ = ["PAGE_MAX", "CampaignId", "ItemId", "ItemIdFilter", "Offset", "PageNo"]
+__all__ = ["PAGE_MAX", "CampaignId", "ComplaintItem", "ItemId", "ItemIdFilter", "Offset", "PageNo"]

@@ -28,7 +28,7 @@ from pantau.queue.errors import Invalid
 from pantau.queue.users import UserView
 from pantau.web.auth import client_of
 from pantau.web.deps import CsrfFailed, config_of, engine_of, page_role, session_user
-from pantau.web.params import PageNo
+from pantau.web.params import ComplaintItem, PageNo
 from pantau.web.security import cross_site, csrf_ok
 from pantau.web.templating import page, page_count
 
@@ -161,8 +161,9 @@ def _file(request: Request, report: desk.ComplaintIn) -> desk.Filed:
     engine, policy = engine_of(request), config_of(request).complaints
     checked = report.checked(policy)
     scorer = scorer_of(request)
-    # A post already reported keeps its first score: no need to run the model again.
-    score = None if desk.existing_complaint(engine, checked) is not None else scorer.score(checked.text)
+    # A post already reported keeps its first score, and one batch scoring queued keeps batch scoring's:
+    # no need to run the model again.
+    score = scorer.score(checked.text) if desk.needs_score(engine, checked) else None
     return desk.file_complaint(engine, checked, client=client_of(request), policy=policy, score=score)
 
 
@@ -244,9 +245,11 @@ def complaint_status(request: Request, code: Code, baru: Annotated[int, Query(ge
 
 
 @router.get("/complaints", response_class=HTMLResponse)
-def complaints_page(request: Request, user: Reviewer, page_no: PageNo = 1) -> Response:
+def complaints_page(
+    request: Request, user: Reviewer, page_no: PageNo = 1, item: ComplaintItem = None
+) -> Response:
     """Complaints for reviewers: the post, how often and for what it was reported, its item; leads
-    also see the reporters' contacts (until they are erased)."""
+    also see the reporters' contacts (until they are erased). ``?item=`` shows only that item's."""
     cfg = config_of(request)
     size = cfg.page_size
     rows, total = desk.list_complaints(
@@ -255,6 +258,7 @@ def complaints_page(request: Request, user: Reviewer, page_no: PageNo = 1) -> Re
         limit=size,
         offset=(page_no - 1) * size,
         policy=cfg.complaints,
+        item_id=item,
     )
     return page(
         request,
@@ -264,6 +268,7 @@ def complaints_page(request: Request, user: Reviewer, page_no: PageNo = 1) -> Re
         total=total,
         page_no=page_no,
         pages=page_count(total, size),
+        only_item=item,
         PLAIN=PLAIN,
         SHORT=SHORT,
         leads=user.at_least("lead"),

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pantau.labels import LABEL_KEYS, pasal_280_hints
+from pantau.queue.casefile import CASE_ACTIONS
 from pantau.queue.claims import claim_item, extend_claim, release
+from pantau.queue.complaints import public_reports
 from pantau.queue.decisions import decide, override, resolve
 from pantau.queue.errors import ClaimLost, QueueError
 from pantau.queue.models import DecisionKind, Status, utcnow
@@ -86,6 +88,7 @@ def item_page(request: Request, user: Reviewer, item_id: ItemId) -> Response:
     next_ids = [i for i in claimed_by_user(engine, user.id) if i != item_id]
     readings = term_readings(item.text, item.spans)
     bidi = bidi_controls(item.text)
+    final = next((d for d in decisions if d.id == item.final_decision_id), None)
     return page(
         request,
         "item.html",
@@ -106,6 +109,9 @@ def item_page(request: Request, user: Reviewer, item_id: ItemId) -> Response:
         next_id=next_ids[0] if next_ids else None,
         audit=audit_log(engine, item_id=item_id, limit=50) if is_lead else [],
         history=score_history(engine, item.post_id) if is_lead else [],
+        public=public_reports(engine, item_id),
+        # a case file exists once the item is decided warn/takedown (leads' decisions list has the final one)
+        has_case=item.status == Status.DECIDED and final is not None and final.action in CASE_ACTIONS,
     )
 
 
