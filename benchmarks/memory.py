@@ -12,7 +12,11 @@ bounded by reading, span finding, id checks and Parquet writing — the parts wh
 with the input — and a million posts take minutes on two cores, not hours.
 
     nice .venv/bin/python benchmarks/memory.py                       # 10⁷ ids; 10k and 1M posts
+    nice .venv/bin/python benchmarks/memory.py --ids 0 --sizes 10000 1000000   # the scoring runs only
     nice .venv/bin/python benchmarks/memory.py --ids 1000000 --sizes 10000 200000
+
+Measured (2-core machine, ``--ids 0 --sizes 10000 1000000``, ``--chunk-rows 10000``): peak RSS 512.4 MiB
+at 10k posts (10 s), 546.7 MiB at 1M posts (325 s): 1.067×, within issue 20's 1.5×. Earlier: 1.06× at 200k.
 """
 
 from __future__ import annotations

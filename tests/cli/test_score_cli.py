@@ -295,3 +295,76 @@ def test_the_progress_bar_moves_per_batch_not_per_chunk(tmp_path: Path, model: P
     shown = {int(n) for n in re.findall(rb"(\d[\d,]*)/3,?000", screen.replace(b",", b""))}
     between = {n for n in shown if 0 < n < 3000}
     assert len(between) >= 2, shown  # it moved while the one chunk was scored
+
+
+# -- damaged inputs and stale locks, end to end ------------------------------------------------------
+
+
+def _csv_gz(n: int) -> bytes:
+    import gzip
+
+    body = "id,text\n" + "".join(f"p{i},posting nomor {i} tentang pemilu dan kadrun\n" for i in range(n))
+    return gzip.compress(body.encode(), mtime=0)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "bad-crc"])
+def test_a_damaged_gzip_is_scored_up_to_the_damage_with_one_reject_naming_it(
+    tmp_path: Path, model: Path, params: Path, damage: str
+) -> None:
+    data = bytearray(_csv_gz(3000))
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    else:
+        data[-8] ^= 0xFF  # the CRC32 in the trailer: every row decodes, the check fails at the end
+    src = tmp_path / "posts.csv.gz"
+    src.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    run = pantau(tmp_path, *score_args(params, src, model, out, "--chunk-rows", "500"))
+    assert run.returncode == 0, run.stdout  # finished: the damage is a reject, not a failure
+    scored = pd.read_parquet(out)
+    n = len(scored)
+    assert 0 < n < 3000 if damage == "truncated" else n == 3000
+    assert list(scored["id"]) == [f"p{i}" for i in range(n)]  # the readable rows, each once, in order
+    rejects = pd.read_csv(out / "_rejects.csv", dtype=str, keep_default_na=False)
+    (reject,) = rejects.to_dict("records")
+    assert reject["source"] == str(src)
+    reason = "truncated gzip" if damage == "truncated" else "corrupt gzip"
+    assert reject["reason"].startswith(f"{reason} after row {n}"), reject["reason"]
+    if damage == "bad-crc":
+        assert "CRC" in reject["reason"]
+    counts = json.loads((out / "_manifest.json").read_text())["counts"]
+    assert counts["scored"] == n and counts["rejected"] == 1 and counts["read"] == n + 1
+    assert f"scored {n:,} of {n + 1:,} posts" in run.stdout or f"scored {n} of {n + 1} posts" in run.stdout
+    # --fail-on-rejects makes the same finished run exit 3 (README's exit codes); nothing is rescored.
+    strict = pantau(tmp_path, *score_args(params, src, model, out, "--chunk-rows", "500", "--fail-on-rejects"))
+    assert strict.returncode == 3, strict.stdout
+    assert len(pd.read_parquet(out)) == n
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over_and_the_run_says_so(tmp_path: Path, model: Path,
+                                                                       params: Path) -> None:
+    import socket
+
+    data = tmp_path / "posts.csv"
+    good = write_posts(data, 40, seed=3)
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", ("import time; from pantau.scoring.lock import RunLock\n"
+                                f"RunLock({str(out)!r}).acquire(); print('held', flush=True); time.sleep(120)")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    holder.kill()  # SIGKILL: the kernel drops the flock, the file still names the dead holder
+    holder.wait()
+    assert f'"pid": {holder.pid}' in (out / "_run.lock").read_text()
+    run = pantau(tmp_path, *score_args(params, data, model, out, "--quiet"))
+    assert run.returncode == 0, run.stdout
+    said = re.search(r"taking over the stale lock of a run that did not finish \(PID (\d+) on ([^,\s]+), started ",
+                     run.stdout)
+    assert said and said.groups() == (str(holder.pid), socket.gethostname()), run.stdout
+    assert "no longer running" in run.stdout
+    assert set(pd.read_parquet(out)["id"]) == good
+    # Released cleanly: the next run finds an empty lock file and says nothing about it.
+    assert (out / "_run.lock").read_text() == ""
+    again = pantau(tmp_path, *score_args(params, data, model, out, "--quiet"))
+    assert again.returncode == 0 and again.stdout == "", again.stdout

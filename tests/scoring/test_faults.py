@@ -1,10 +1,12 @@
-"""Nothing lost, nothing twice, under faults: SIGKILL at every commit point, two runs on one folder."""
+"""Nothing lost, nothing twice, under faults: SIGKILL at every commit point, two runs on one folder (the
+second killed while the first holds it)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -41,7 +43,8 @@ def assert_exactly_once(out: Path, rows: dict[str, int], good: set[str]) -> None
 
 POINTS = [
     ("before:part-", 1), ("after:part-", 1), ("after:part-", 3), ("before:_checkpoint", 2),
-    ("after:_checkpoint", 3), ("rejects-flush", 2), ("before:_manifest", 1), ("after:_manifest", 1),
+    ("after:_checkpoint", 3), ("before:rejects-flush", 2), ("rejects-flush", 2), ("before:_manifest", 1),
+    ("after:_manifest", 1),
 ]
 
 
@@ -104,3 +107,38 @@ def test_kill_right_after_the_first_part_resumes_not_dead_ends(tmp_path: Path, m
     assert (out / "part-00000.parquet").exists() and (out / "_checkpoint.json").exists()
     score_files([a], model, out, OPTS)
     assert_exactly_once(out, {"a": rows}, good)
+
+
+def _snapshot(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["before:lock", "after:lock"])
+def test_a_second_run_killed_while_the_first_holds_the_folder_leaves_the_first_whole(
+    tmp_path: Path, model: Path, point: str
+) -> None:
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.jsonl", tmp_path / "c.csv"
+    good_a, rows_a = write_bad_posts(a, 90, seed=1)
+    good_b, rows_b = write_bad_posts(b, 60, seed=2, shared_ids=sorted(good_a)[:5])
+    write_bad_posts(c, 40, seed=3)  # the second run's input: other ids, which must not appear
+    out, hold = tmp_path / "out", tmp_path / "first-holds"
+    # The first run pauses right after its second part, lock held, with parts, checkpoint and rejects on disk.
+    first = subprocess.Popen([sys.executable, str(DRIVER), "--hold", str(hold), "after:part-", "2", str(model),
+                              str(out), str(a), str(b)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        while not hold.exists():
+            assert first.poll() is None and time.monotonic() < deadline, first.communicate()[0]
+            time.sleep(0.02)
+        before = _snapshot(out)
+        second = subprocess.run([sys.executable, str(DRIVER), point, "1", str(model), str(out), str(c)],
+                                check=False, capture_output=True, text=True, timeout=300)
+        assert second.returncode == -9, second.stdout + second.stderr  # killed at its lock attempt
+        assert _snapshot(out) == before  # the killed second run changed nothing in the folder
+        assert first.poll() is None  # the first was still running (and holding) all along
+    finally:
+        hold.unlink(missing_ok=True)
+    output, _ = first.communicate(timeout=300)
+    assert first.returncode == 0 and "finished" in output, output
+    assert_exactly_once(out, {"a": rows_a, "b": rows_b}, good_a | good_b)

@@ -139,3 +139,36 @@ def test_two_concurrent_ray_runs_on_one_out_the_second_is_refused(tmp_path: Path
     scored = pd.read_parquet(out)
     assert set(scored["id"]) == good  # the first run's results, whole; nothing of the second
     assert json.loads((out / "_manifest.json").read_text())["counts"]["read"] == 200
+
+
+def test_ray_keeps_ids_unique_across_files_as_the_local_engine_does(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from support.posts import write_bad_posts
+
+    from pantau.scoring.ray import score_files_ray
+
+    model = build_tiny_transformer(tmp_path / "model", max_length=16)
+    a, b = tmp_path / "a.csv", tmp_path / "b.jsonl"
+    good_a, rows_a = write_bad_posts(a, 60, seed=1)
+    good_b, rows_b = write_bad_posts(b, 40, seed=2, shared_ids=sorted(good_a)[:5])
+    inputs = [a, b, a]  # ids shared between files, and one file passed twice
+    options = ScoreOptions(chunk_rows=20, stride=4, threads=1)
+    local = score_files(inputs, model, tmp_path / "local", options)
+    try:
+        result = score_files_ray(inputs, model, tmp_path / "ray", options, actors=2, ray_init={"num_cpus": 2})
+    finally:
+        ray.shutdown()
+    scored = pd.read_parquet(tmp_path / "ray")
+    assert len(scored) == scored["id"].nunique() == len(good_a | good_b)
+    assert set(scored["id"]) == set(pd.read_parquet(tmp_path / "local")["id"])
+
+    def rejects(out: Path) -> pd.DataFrame:
+        frame = pd.read_csv(out / REJECTS_FILE, dtype=str, keep_default_na=False)
+        return frame.sort_values(["source", "row"], key=lambda c: c.str.zfill(12)).reset_index(drop=True)
+
+    ray_rejects, local_rejects = rejects(tmp_path / "ray"), rejects(tmp_path / "local")
+    # The same rows rejected for the same reasons: the first copy in input order wins in both engines.
+    pd.testing.assert_frame_equal(ray_rejects, local_rejects)
+    assert ray_rejects["reason"].str.startswith("duplicate id: ").sum() >= 5 + len(good_a)
+    assert result.manifest["counts"] == local.manifest["counts"]
+    assert result.manifest["counts"]["read"] == 2 * rows_a + rows_b

@@ -2,15 +2,17 @@
 
 The lock is ``fcntl.flock``: the kernel drops it when the holder exits, even on SIGKILL, so a lock
 left by a dead run never blocks the next one. The file names its holder (host, PID, start time) for
-the message a refused run prints; a lock file whose recorded PID is dead on this host is reported as
-stale (and taken over, since the kernel lock is free). Re-entrant within one process, so the CLI can
-take it before loading the model and the engine again around the run.
+the message a refused run prints, and is emptied on release: a record found with the kernel lock free
+is a run that died holding it (SIGKILL, power loss), and the new run says it takes that stale lock
+over. Re-entrant within one process, so the CLI can take it before loading the model and the engine
+again around the run.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import socket
 from pathlib import Path
@@ -19,6 +21,8 @@ from typing import IO, Any, Self
 from pantau.scoring.options import CannotStart, utc_now
 
 LOCK_FILE = "_run.lock"
+
+log = logging.getLogger(__name__)
 
 _held: dict[Path, tuple[IO[str], int]] = {}
 
@@ -72,6 +76,10 @@ class RunLock:
                 f"{self.out} is in use by another pantau score run ({holder}); wait for it to finish, "
                 "or use another --out folder"
             ) from None
+        left = _read_holder(fh)
+        if left and (left.get("pid"), left.get("host")) != (os.getpid(), socket.gethostname()):
+            # A clean release empties the file, so a record left behind is a run that died holding it.
+            log.warning("%s: taking over the stale lock of a run that did not finish (%s)", self.out, _stale(left))
         fh.seek(0)
         fh.truncate()
         fh.write(json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "started_at": utc_now()}))
@@ -85,6 +93,10 @@ class RunLock:
             _held[self.key] = (fh, depth - 1)
             return
         del _held[self.key]
+        # Emptied before unlocking: the next run then tells a finished holder from a dead one.
+        fh.seek(0)
+        fh.truncate()
+        fh.flush()
         fcntl.flock(fh, fcntl.LOCK_UN)
         fh.close()
 
@@ -103,6 +115,13 @@ def _read_holder(fh: IO[str]) -> dict[str, Any]:
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
+
+
+def _stale(holder: dict[str, Any]) -> str:
+    text = f"PID {holder.get('pid')} on {holder.get('host')}, started {holder.get('started_at')}"
+    if holder.get("host") == socket.gethostname() and isinstance(holder.get("pid"), int):
+        text += ", no longer running" if not _alive(holder["pid"]) else ", that PID is now another process"
+    return text
 
 
 def _describe(holder: dict[str, Any]) -> str:

@@ -11,8 +11,9 @@ Pipeline (one Ray Data dataset, streamed — blocks flow through while later fil
 
 Reading and scoring call the very functions the local engine uses (``read_posts``, ``score_frame``,
 ``queue_rows``, ``QueueSink``), and the manifest comes from the same builder, so both engines produce
-the same columns, the same numbers and the same manifest keys. A single large file is read by one task,
-but the expensive part — scoring — is spread over the actor pool.
+the same columns, the same numbers and the same manifest keys. The files are read in order by one task
+with one :class:`~pantau.io.IdIndex`, so ids are unique across files as in a local run (the first copy in
+input order is kept); the expensive part — scoring — is spread over the actor pool.
 
 Cluster use: start a cluster (``ray start --head`` on one machine, ``ray start --address=HEAD:6379`` on
 the others), put inputs, the model folder and the output folder on storage every node sees (NFS or a
@@ -46,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from pantau.io import RejectsWriter, read_posts, write_json_atomic, write_parquet_atomic
+from pantau.io import IdIndex, RejectsWriter, read_posts, write_json_atomic, write_parquet_atomic
 from pantau.scoring.campaigns import RunPosts, post_times, posts_summary_from_parts
 from pantau.scoring.checkpoint import InputProgress, RunState, fingerprint, read_finished
 from pantau.scoring.frame import QUEUE_COLUMNS, queue_rows, score_frame, span_finder
@@ -73,10 +74,15 @@ DRIVER_COLUMNS = ("_chunk", "_text", "_posted_at")
 
 
 def _read_file(batch: pd.DataFrame, *, options: ScoreOptions, out: str) -> Iterator[pd.DataFrame]:
-    """Ray task: stream one input file through the pantau reader, yielding validated chunks."""
+    """Ray task: stream the input files, in order, through the pantau reader, yielding validated chunks.
+
+    One task gets every file (see ``_execute``) so that one :class:`IdIndex` sees them all: an id seen in
+    an earlier file is a ``duplicate id`` reject, the same first-in-input-order rule as the local engine.
+    """
+    seen = IdIndex()
     for index, path in zip(batch["index"], batch["path"], strict=True):
         with RejectsWriter(Path(out) / f"_rejects-{int(index):05d}.csv") as rejects:
-            reader = read_posts(path, **options.reader_options(), rejects=rejects)
+            reader = read_posts(path, **options.reader_options(), rejects=rejects, seen_ids=seen)
             for number, chunk in enumerate(reader):
                 if len(chunk):
                     # Fixed columns: files with different extra columns still form one dataset.
@@ -302,11 +308,17 @@ def _execute(
         # before the dataset is built: it takes the context's options when it is created).
         execution.preserve_order = True
     try:
+        # One block, one read task for all files: ids unique across files need one index, and a shared
+        # one across tasks would make which copy wins depend on timing. concurrency=1 says so, and also
+        # keeps Ray Data from fusing the read into the actors (a task size unlike the pool's is not
+        # fused), which would leave the single block, and all scoring, to one actor. The reader takes no
+        # CPU slot: the pool takes every slot (actors = CPUs), and a reader waiting for one never starts.
         files = ray.data.from_items(
-            [{"index": i, "path": str(p)} for i, p in enumerate(paths)], override_num_blocks=len(paths)
+            [{"index": i, "path": str(p)} for i, p in enumerate(paths)], override_num_blocks=1
         )
         chunks = files.map_batches(
-            _read_file, batch_size=1, batch_format="pandas", fn_kwargs={"options": options, "out": str(out)}
+            _read_file, batch_size=None, batch_format="pandas", concurrency=1, num_cpus=0,
+            fn_kwargs={"options": options, "out": str(out)},
         )
         scored = chunks.map_batches(
             ScoreActor,
