@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from pantau.cli.common import fail, settings_from
 from pantau.cli.queue import engine_for
 from pantau.config import Settings
+
+if TYPE_CHECKING:
+    from pantau.web.app import WebConfig
 
 
 def serve(
@@ -20,8 +23,8 @@ def serve(
     """Run the reviewer web app (FastAPI) on serve.host:serve.port."""
     import uvicorn
 
-    from pantau.queue.complaints import ComplaintPolicy, purge_contacts
-    from pantau.web.app import WebConfig, create_app
+    from pantau.queue.complaints import purge_contacts
+    from pantau.web.app import create_app
     from pantau.web.security import load_or_create_secret
 
     settings = settings_from(ctx)
@@ -33,7 +36,17 @@ def serve(
         raise fail(f"session secret: {exc}", 2) from None
     engine = engine_for(ctx)
     purge_contacts(engine, settings.complaints.retention_days)  # contacts past retention go before serving
-    config = WebConfig(
+    config = web_config(settings)
+    app = create_app(engine, secret_key=secret, config=config)
+    uvicorn.run(app, host=host or settings.serve.host, port=port or settings.serve.port, proxy_headers=False)
+
+
+def web_config(settings: Settings) -> WebConfig:
+    """The web app's settings from params.yaml (queue, serve and complaints sections): what ``pantau serve`` runs."""
+    from pantau.queue.complaints import ComplaintPolicy
+    from pantau.web.app import WebConfig
+
+    return WebConfig(
         lease_minutes=settings.queue.lease_minutes,
         aging_per_hour=settings.queue.aging_per_hour,
         secure_cookies=settings.serve.secure_cookies,
@@ -44,8 +57,6 @@ def serve(
         complaints=ComplaintPolicy.from_settings(settings.complaints, settings.queue),
         complaint_model=_complaint_model(settings),
     )
-    app = create_app(engine, secret_key=secret, config=config)
-    uvicorn.run(app, host=host or settings.serve.host, port=port or settings.serve.port, proxy_headers=False)
 
 
 def _complaint_model(settings: Settings) -> str | None:
