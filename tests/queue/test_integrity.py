@@ -207,8 +207,19 @@ def test_decisions_from_the_pre_ticked_form_stay_out_of_the_export(
     try:
         upgrade(engine, "0001")
         rina = add_user(engine, "rina", None, "reviewer", password_hash=password_hash).id
-        queue.enqueue(engine, [_row("ok"), _row("bad")], model_version="v1", risk_threshold=0.5, now=T0)
-        with engine.connect() as conn:  # only 0001's columns (the model has grown since)
+        # Items as revision 0001 stored them, through 0001's columns only: today's enqueue writes columns
+        # later revisions added (campaign_id, url_key).
+        with engine.begin() as conn:
+            for post in ("ok", "bad"):
+                row = _row(post)
+                conn.execute(
+                    insert(Item.__table__).values(
+                        post_id=post, text=row["text"], model_version="v1", probabilities=row["probabilities"],
+                        flags=row["flags"], spans=[], risk=row["risk"], priority_key=-row["risk"],
+                        required_reviews=1, review_count=0, status="pending", enqueued_at=T0, updated_at=T0,
+                    )
+                )
+        with engine.connect() as conn:
             ids = {p: i for p, i in conn.execute(select(Item.post_id, Item.id))}
         # As the old page stored them: "bad" is a no-violation with the pre-ticked labels left on.
         old = {"ok": ("warn", True), "bad": ("no_violation", True)}
