@@ -35,12 +35,14 @@ def _download(body: bytes, media_type: str, filename: str) -> Response:
     )
 
 
+def _json_download(case: dict, filename: str) -> Response:
+    return _download(json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8"), "application/json", filename)
+
+
 @router.get("/lead/items/{item_id}/case.json")
 def case_json(request: Request, item_id: ItemId, user: Lead) -> Response:
     """The case file of a decided warn/takedown item, as JSON."""
-    case = case_file(engine_of(request), item_id)
-    body = json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8")
-    return _download(body, "application/json", f"kasus-{item_id}.json")
+    return _json_download(case_file(engine_of(request), item_id), f"kasus-{item_id}.json")
 
 
 @router.get("/lead/items/{item_id}/case.pdf")
@@ -54,9 +56,7 @@ async def case_pdf(request: Request, item_id: ItemId, user: Lead) -> Response:
 @router.get("/lead/campaigns/{campaign_id}/case.json")
 def campaign_case_json(request: Request, campaign_id: CampaignId, user: Lead) -> Response:
     """The case file of a campaign with a post decided warn/takedown, as JSON."""
-    case = campaign_case_file(engine_of(request), campaign_id)
-    body = json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8")
-    return _download(body, "application/json", f"kasus-kampanye-{campaign_id}.json")
+    return _json_download(campaign_case_file(engine_of(request), campaign_id), f"kasus-kampanye-{campaign_id}.json")
 
 
 @router.get("/lead/campaigns/{campaign_id}/case.pdf")
