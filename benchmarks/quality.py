@@ -120,6 +120,7 @@ def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args
         max_length=args.max_length, bf16=args.bf16, freeze_embeddings=True, freeze_layers=args.freeze_layers,
         seed=args.seed,
         early_stopping_patience=args.patience, eval_batch_size=64, head_lr_multiplier=args.head_lr_multiplier,
+        threshold_sources=args.threshold_sources,
     )
     if kind == "baseline":
         from pantau.training.augment import masked_term_copies
@@ -171,7 +172,8 @@ def build_ensemble(folders: dict[str, Path], train: pd.DataFrame, val: pd.DataFr
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(folders[kind].resolve(), target_is_directory=True)
-    assemble_ensemble(out, val, settings=TrainSettings(seed=13), fingerprint=data_fingerprint(train, LABEL_KEYS),
+    assemble_ensemble(out, val, settings=TrainSettings(seed=13, threshold_sources=args.threshold_sources),
+                      fingerprint=data_fingerprint(train, LABEL_KEYS),
                       sources=train["source"].unique().tolist(), train_rows=len(train))
     return out
 
@@ -277,10 +279,15 @@ def main() -> None:
                         help="keep models already trained in --out (the ensembles are assembled and everything is "
                              "evaluated again): to compare blending or evaluation changes without retraining")
     parser.add_argument("--seed", type=int, default=13, help="training seed (head initialisation, data order)")
+    parser.add_argument("--threshold-sources", type=lambda v: tuple(s for s in v.split(",") if s), default=(),
+                        help="train.threshold_sources: tune thresholds on these sources' validation rows only "
+                             "(e.g. 'real' for the team's annotations)")
     parser.add_argument("--speed", action="store_true", help="only compare training throughput of the recipes")
     parser.add_argument("--speed-rows", type=int, default=256)
     parser.add_argument("--speed-rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.threshold_sources == ("real",):
+        args.threshold_sources = REAL
     if args.bf16 is None:
         from pantau.training.transformer import bf16_supported
 
@@ -364,13 +371,13 @@ def main() -> None:
         first_baseline = next((k for k in kinds if k.startswith("baseline")), None)
         if "transformer" in folders and first_baseline in folders:
             # The ensemble blends the two models just trained (no retraining): weights and calibration on val.
-            name = f"{plan}-ensemble"
+            name = f"{plan}-ensemble" + ("-real-thresholds" if args.threshold_sources else "")
             members = {"transformer": folders["transformer"], "baseline": folders[first_baseline]}
             folders["ensemble"] = build_ensemble(members, train, val,
                                                  out / name, args)
             print(f"[{time.perf_counter() - t0:6.0f}s] assembled {name}", flush=True)
         for kind, folder in folders.items():
-            name = f"{plan}-{tuned if kind == 'transformer' else kind.replace(':', '-')}"
+            name = folder.name
             for eval_name, frame in evals.items():
                 ev = evaluate_model(folder, frame, out / name / f"eval-{eval_name.split()[0]}")
                 row = {"model": name, "eval": eval_name, "n": len(frame)}

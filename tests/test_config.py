@@ -90,3 +90,12 @@ def test_allowed_values_and_ranges_are_checked_in_the_settings(
     params.write_text("{}\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=message):
         load_settings(params, env={}, overrides={key: value})
+
+
+def test_threshold_sources_must_name_configured_sources(tmp_path: Path) -> None:
+    params = tmp_path / "params.yaml"
+    params.write_text("data:\n  sources:\n    - {name: sample, kind: sample, path: s.csv}\n"
+                      "train:\n  threshold_sources: [sample]\n", encoding="utf-8")
+    assert load_settings(params, env={}).train.threshold_sources == ("sample",)
+    with pytest.raises(ConfigError, match="train.threshold_sources names 'smaple', not a data.sources name"):
+        load_settings(params, env={}, overrides={"train.threshold_sources": ["smaple"]})

@@ -133,6 +133,9 @@ class TrainSettings:
     seed: int = 13
     threshold_objective: str = "f1"  # f1 | precision
     target_precision: float = 0.8
+    # Decision thresholds are tuned on the validation rows of these data.sources only (temperatures and
+    # blend weights on every row): the posts the desk will see, not our own sample. Empty: every row.
+    threshold_sources: tuple[str, ...] = ()
     max_train_rows: int | None = None
     tracking_uri: str = "sqlite:///experiments/mlflow.db"
     experiment: str = "pantau"
@@ -307,6 +310,13 @@ class Settings:
     campaigns: CampaignSettings = CampaignSettings()
     complaints: ComplaintSettings = ComplaintSettings()
     root: str = "."  # folder relative paths are resolved against (the params file's folder)
+
+    def __post_init__(self) -> None:
+        names = {source.name for source in self.data.sources}
+        unknown = [name for name in self.train.threshold_sources if name not in names]
+        if names and unknown:
+            raise ConfigError(f"train.threshold_sources names {', '.join(map(repr, unknown))}, not a data.sources name "
+                              f"({', '.join(sorted(names))})")
 
     def path(self, value: str | os.PathLike[str]) -> Path:
         """Resolve a path from the settings against the params file's folder."""

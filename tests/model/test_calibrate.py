@@ -114,3 +114,28 @@ def test_calibrate_per_label_and_apply() -> None:
     np.testing.assert_allclose(probs, sigmoid(z), atol=0.08)
     with pytest.raises(ValueError, match="shape"):
         calibrate(z, y[:, :1], ["a", "b"])
+
+
+def test_thresholds_can_be_tuned_on_some_rows_while_temperatures_use_all() -> None:
+    # Our own sample is easy (positives at +1, negatives at -3); the real posts hold hard negatives
+    # (mentions, at 0.5-1.5) and positives above 2. Tuned on every row, the threshold sits where the
+    # sample wants it and flags the real hard negatives; tuned on the real rows it separates them.
+    sample = np.r_[np.full(50, 1.0), np.full(50, -3.0)]
+    real = np.r_[np.linspace(2.0, 3.0, 50), np.linspace(0.5, 1.5, 50)]
+    z = np.r_[sample, real]
+    t = np.r_[np.ones(50), np.zeros(50), np.ones(50), np.zeros(50)]
+    is_real = np.r_[np.zeros(100, bool), np.ones(100, bool)]
+    y = np.c_[t, np.r_[np.ones(10), np.zeros(190)]]  # label b: its only positives are sample rows
+    logits = np.c_[z, z]
+    everywhere = calibrate(logits, y, ["a", "b"])
+    on_real = calibrate(logits, y, ["a", "b"], threshold_rows=is_real)
+    assert on_real.temperatures == everywhere.temperatures  # fitted on every row either way
+    temp = on_real.temperatures["a"]
+    real_probs = sigmoid(real / temp)
+    flags = real_probs >= on_real.thresholds["a"]
+    assert flags.tolist() == [True] * 50 + [False] * 50
+    assert (real_probs >= everywhere.thresholds["a"])[50:].any()  # all-row tuning flags real hard negatives
+    # No positive of label b among the real rows: tuned on every row, as without the mask.
+    assert on_real.thresholds["b"] == everywhere.thresholds["b"]
+    with pytest.raises(ValueError, match="threshold_rows"):
+        calibrate(logits, y, ["a", "b"], threshold_rows=is_real[:10])

@@ -114,3 +114,22 @@ def test_mention_cues_reach_only_the_divisive_label() -> None:
     assert widths["divisive_label"] == widths["hate_speech"] + len(CUE_NAMES)
     everywhere = BaselineModel(("hate_speech", "divisive_label"), lexicon=False, cue_labels=("hate_speech", "divisive_label"))
     assert everywhere.fit(TEXTS, Y).models["hate_speech"].coef_.shape[1] == widths["divisive_label"]
+
+
+def test_threshold_sources_tune_each_threshold_on_those_validation_rows(tmp_path: Path) -> None:
+    from pantau.model.calibrate import tune_threshold
+    from pantau.training.data import label_matrix
+
+    splits = tiny_splits(120, 90, 10)
+    val = splits["val"]
+    settings = TrainSettings(kind="baseline", threshold_sources=("twitter",))
+    result = train_baseline(splits["train"], val, out_dir=tmp_path / "baseline", settings=settings,
+                            preprocessing="none", lexicon=False)
+    probs = Classifier.load(result.folder).predict_proba(val["text"].tolist())
+    y = label_matrix(val, LABEL_KEYS)
+    twitter = (val["source"] == "twitter").to_numpy()
+    hs, div = LABEL_KEYS.index("hate_speech"), LABEL_KEYS.index("divisive_label")
+    assert np.nansum(y[twitter, hs]) > 0
+    assert result.meta.thresholds["hate_speech"] == pytest.approx(tune_threshold(probs[twitter, hs], y[twitter, hs]))
+    # The twitter source does not annotate divisive_label: that threshold is tuned on every row.
+    assert result.meta.thresholds["divisive_label"] == pytest.approx(tune_threshold(probs[:, div], y[:, div]))

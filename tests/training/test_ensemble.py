@@ -258,3 +258,26 @@ def test_the_tuned_margin_carries_a_safety_buffer() -> None:
     rng = np.random.default_rng(3)
     distance, flags = rng.normal(size=200), rng.random((200, 2)) < 0.3
     assert tune_margin(distance, flags) == tune_margin(distance, flags, safety=0.0) + SAFETY_LOGODDS
+
+
+def test_ensemble_thresholds_follow_threshold_sources(cascade_ensemble, tmp_path: Path) -> None:
+    """The blend's thresholds are tuned on the named source's validation rows; weights and temperatures on all."""
+    from pantau.model.calibrate import tune_threshold
+    from pantau.training.data import label_matrix
+    from pantau.training.ensemble import assemble_ensemble
+
+    folder, val, _ = cascade_ensemble
+    other = tmp_path / "model"
+    for name in ("transformer", "baseline"):
+        (other / MEMBERS_DIR).mkdir(parents=True, exist_ok=True)
+        (other / MEMBERS_DIR / name).symlink_to(folder / MEMBERS_DIR / name, target_is_directory=True)
+    settings = dataclasses.replace(FAST, threshold_sources=("twitter",))
+    assemble_ensemble(other, val, settings=settings, fingerprint="test", sources=["sample"], train_rows=1)
+    full, only = load_meta(folder), load_meta(other)
+    assert only.blend == full.blend and only.temperatures == full.temperatures
+    probs = Classifier.load(other).predict_proba(val["text"].tolist())
+    y = label_matrix(val, LABEL_KEYS)
+    twitter = (val["source"] == "twitter").to_numpy()
+    hs = LABEL_KEYS.index("hate_speech")
+    assert only.thresholds["hate_speech"] == pytest.approx(tune_threshold(probs[twitter, hs], y[twitter, hs]))
+    assert only.thresholds["divisive_label"] == full.thresholds["divisive_label"]  # twitter rows do not annotate it

@@ -167,18 +167,29 @@ def calibrate(
     objective: str = "f1",
     target_precision: float = 0.8,
     temperature: bool = True,
+    threshold_rows: np.ndarray | None = None,
 ) -> Calibration:
-    """Fit a temperature per label, then tune each threshold on the temperature-scaled probabilities."""
+    """Fit a temperature per label, then tune each threshold on the temperature-scaled probabilities.
+
+    ``threshold_rows`` (a boolean mask) restricts threshold tuning to those rows — e.g. real posts by
+    other people rather than our own sample — while temperatures are still fitted on every row; a label
+    with no annotated positive among those rows is tuned on all rows.
+    """
     logits = np.asarray(logits, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if logits.shape != y.shape or logits.ndim != 2 or logits.shape[1] != len(labels):
         raise ValueError(f"expected logits and labels of shape [n, {len(labels)}], got {logits.shape} and {y.shape}")
+    rows = np.ones(len(y), dtype=bool) if threshold_rows is None else np.asarray(threshold_rows, dtype=bool)
+    if rows.shape != (len(y),):
+        raise ValueError(f"threshold_rows must be a boolean mask of {len(y)} rows, got shape {rows.shape}")
     temps: dict[str, float] = {}
     thresholds: dict[str, float] = {}
     for j, label in enumerate(labels):
         temps[label] = fit_temperature(logits[:, j], y[:, j]) if temperature else 1.0
         probs = sigmoid(logits[:, j] / temps[label])
-        thresholds[label] = tune_threshold(probs, y[:, j], objective=objective, target_precision=target_precision)
+        sel = rows if np.nansum(y[rows, j]) > 0 else np.ones(len(y), dtype=bool)
+        thresholds[label] = tune_threshold(probs[sel], y[sel, j], objective=objective,
+                                           target_precision=target_precision)
     return Calibration(temps, thresholds)
 
 

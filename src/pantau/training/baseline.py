@@ -59,7 +59,8 @@ def train_baseline(
     )
     save_meta(out, meta)
     meta = calibrate_folder(out, meta, val, objective=settings.threshold_objective,
-                            target_precision=settings.target_precision)
+                            target_precision=settings.target_precision,
+                            threshold_sources=settings.threshold_sources)
     meta = with_val_metrics(out, meta, val)
     params: dict[str, Any] = {"kind": "baseline", "word_ngrams": "1-2", "char_ngrams": "2-5", "C": model.c,
                               "lexicon": lexicon, "mention_cues": model.mention_cues, "span_context": model.span_context, "preprocessing": preprocessing, "seed": settings.seed,

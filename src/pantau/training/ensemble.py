@@ -47,7 +47,7 @@ from pantau.model.cascade import DEFAULT_TARGET_RECALL, below_thresholds, skippe
 from pantau.model.layout import MEMBER_NAMES, MEMBERS_DIR, blend_logits
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import data_fingerprint, label_matrix, validate_frame
-from pantau.training.folder import TrainResult, split_metrics, write_model_card
+from pantau.training.folder import TrainResult, split_metrics, threshold_rows, write_model_card
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,8 @@ def assemble_ensemble(
     blend = fit_blend_weights(member_probs, y, labels, objective=settings.threshold_objective,
                               target_precision=settings.target_precision)
     z = blend_logits(member_probs, np.array([blend[k] for k in labels]))
-    cal = calibrate(z, y, labels, objective=settings.threshold_objective, target_precision=settings.target_precision)
+    cal = calibrate(z, y, labels, objective=settings.threshold_objective, target_precision=settings.target_precision,
+                    threshold_rows=threshold_rows(val, settings.threshold_sources))
     transformer = members[0].meta
     meta = ModelMeta(
         labels=labels,

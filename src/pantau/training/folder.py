@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ from pantau.model.layout import CARD_FILE
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import label_matrix
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class TrainResult:
@@ -43,8 +45,12 @@ def calibrate_folder(
     objective: str,
     target_precision: float,
     batch_size: int = 64,
+    threshold_sources: Sequence[str] = (),
 ) -> ModelMeta:
-    """Fit temperatures and thresholds on ``val`` with the saved model; write and return the new meta."""
+    """Fit temperatures and thresholds on ``val`` with the saved model; write and return the new meta.
+
+    ``threshold_sources``: thresholds are tuned on those sources' rows only (:func:`threshold_rows`).
+    """
     from pantau.model.classifier import Classifier
 
     # Score with neutral calibration first; the fitted values replace it below.
@@ -53,10 +59,28 @@ def calibrate_folder(
     clf = Classifier.load(folder, batch_size=batch_size)
     probs = clf.predict_proba(val["text"].tolist())
     cal = calibrate(logit(probs), label_matrix(val, meta.labels), meta.labels, objective=objective,
-                    target_precision=target_precision)
+                    target_precision=target_precision, threshold_rows=threshold_rows(val, threshold_sources))
     final = dataclasses.replace(meta, temperatures=cal.temperatures, thresholds=cal.thresholds)
     save_meta(folder, final)
     return final
+
+
+def threshold_rows(val: pd.DataFrame, sources: Sequence[str]) -> np.ndarray | None:
+    """The validation rows thresholds are tuned on: those of ``sources`` (``None``: every row).
+
+    Sources that are configured but absent from this validation split (an optional corpus that is not
+    there) are skipped; when none is present, every row is used and the log says so.
+    """
+    if not sources:
+        return None
+    rows = val["source"].astype(str).isin(list(sources)).to_numpy()
+    if not rows.any():
+        log.warning("train.threshold_sources (%s): none in the validation split; thresholds are tuned on every "
+                    "validation row", ", ".join(sources))
+        return None
+    log.info("thresholds tuned on %d of %d validation rows (train.threshold_sources: %s)", int(rows.sum()),
+             len(rows), ", ".join(sources))
+    return rows
 
 
 # What the default sources are (params.yaml names); a source not listed here is described by its name only.

@@ -406,7 +406,8 @@ def train_transformer(
     save_meta(out, meta)
     t1 = time.perf_counter()
     meta = calibrate_folder(out, meta, val, objective=settings.threshold_objective,
-                            target_precision=settings.target_precision, batch_size=settings.eval_batch_size)
+                            target_precision=settings.target_precision, batch_size=settings.eval_batch_size,
+                            threshold_sources=settings.threshold_sources)
     calibrate_seconds = time.perf_counter() - t1
     meta = with_val_metrics(out, meta, val)
     timings = {
