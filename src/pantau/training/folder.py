@@ -26,6 +26,7 @@ from pantau.training.data import label_matrix
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class TrainResult:
     """What a training run produced: the folder, its meta, the per-epoch history and timings."""
