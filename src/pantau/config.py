@@ -183,7 +183,7 @@ class ScoreSettings:
     max_length: int | None = None  # None: the model's own window (the one its thresholds were tuned at)
     stride: int | None = None  # None: the model's own overlap
     precision: str = "fp32"  # fp32 | int8
-    int8_verify_margin: float = 0.5  # int8 scores this close (log-odds) to a threshold are redone in fp32
+    int8_verify_margin: float = 0.3  # int8 scores this close (log-odds) to a threshold are redone in fp32
     threads: int = 0  # 0 = all cores
     engine: str = "local"  # local | ray
     chunk_rows: int = 10_000

@@ -54,7 +54,7 @@ def _logits(path: Path, clf: Classifier) -> tuple[np.ndarray, np.ndarray]:
     return got, want
 
 
-@pytest.mark.parametrize("mode", ["per_token", "per_token_asym"])
+@pytest.mark.parametrize("mode", ["per_token", "per_token_asym", "per_token_all"])
 def test_per_token_rewrite_leaves_no_fp32_ffn_output_matmul(fp32: Classifier, tmp_path: Path, mode: str) -> None:
     model = _build(fp32, tmp_path / "m.onnx", mode)
     assert _ffn_output_matmuls(model) == []
@@ -79,6 +79,17 @@ def test_today_fp32_ffn_output_recipe_keeps_those_matmuls(fp32: Classifier, tmp_
     with pytest.raises(ValueError, match="ffn_output"):
         build_int8_onnx(fp32._backend.model, INTERMEDIATE, 4, tmp_path / "x.onnx", ffn_output="per_row")
     assert "per_token" in FFN_OUTPUT_MODES
+
+
+def test_per_token_all_quantises_every_projection_outside_attention_per_token(fp32: Classifier,
+                                                                               tmp_path: Path) -> None:
+    model = _build(fp32, tmp_path / "m.onnx", "per_token_all")
+    ops = [n.op_type for n in model.graph.node]
+    # Only the fused attention keeps a per-tensor dynamic activation scale; the head stays fp32.
+    assert ops.count("DynamicQuantizeLinear") == ops.count("QAttention") == 2
+    assert ops.count("MatMulInteger") == 6 and ops.count("MatMul") == 1
+    got, want = _logits(tmp_path / "m.onnx", fp32)
+    assert np.abs(got - want).max() < 0.05
 
 
 def test_per_token_weights_are_quantised_per_output_column(fp32: Classifier, tmp_path: Path) -> None:

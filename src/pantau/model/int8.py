@@ -8,9 +8,11 @@ is the feed-forward *output* projection: its input, the GELU output, carries hug
 activation scale per tensor (plain dynamic quantisation) flipped flags and SmoothQuant-style rescaling did
 not help. It now runs in int8 with **one activation scale per token** (a graph rewrite after
 ``quantize_dynamic``: per-row max|x|/127, uint8 with zero point 128, int8 weights per output column,
-``MatMulInteger``, both scales multiplied back). Measured on the fine-tuned e5-small with 1200 real posts
-(2-core AVX-512 VNNI, shared): 2.86× torch fp32 pure int8 against 2.41× with that projection in fp32, max
-|prob diff| 0.162 against 0.166, posts with every flag equal to fp32 98.6 % against 98.3 %. int8 × int8
+``MatMulInteger``, both scales multiplied back). ``benchmarks/int8_recipes.py`` (fine-tuned e5-small, 1,200
+real posts, pure int8, 2-core AVX-512 VNNI idle): 1.90× pantau's fp32 against 1.48× with that projection in
+fp32 and 2.05× with it per tensor; posts with every flag equal to fp32 97.9 % against 98.2 % and 95.7 %; the
+band that gets to 99.5 % is 0.15 log-odds for both of the first two and none for per tensor. (On a loaded
+machine the same code measured 2.86× and 2.41×: torch fp32 suffers more from a busy CPU.) int8 × int8
 activations (``per_token_s8``) run through a much slower MLAS path here (1.6× against 3.5× in a session
 benchmark); ``fp32``, ``per_tensor`` and ``per_token_asym`` (each row's own range, zero point taken out after
 the GEMM) remain selectable through ``build_int8_onnx(ffn_output=...)`` for measurement. The other five
@@ -50,7 +52,9 @@ RECIPE_VERSION = "3"  # 3: feed-forward output projections int8, one activation 
 
 # How the feed-forward output projection runs: kept fp32; int8 with one activation scale per tensor
 # (plain dynamic quantisation); int8 with one scale per token (uint8 or, "_s8", int8 activations).
-FFN_OUTPUT_MODES = ("fp32", "per_tensor", "per_token", "per_token_s8", "per_token_asym")
+# "per_token_all": every projection outside the fused attention (attention output, feed-forward input and
+# output) with one scale per token.
+FFN_OUTPUT_MODES = ("fp32", "per_tensor", "per_token", "per_token_s8", "per_token_asym", "per_token_all")
 DEFAULT_FFN_OUTPUT = "per_token"
 
 
@@ -121,8 +125,9 @@ def build_int8_onnx(
                 },
             )
         fp32_path = _fuse(fp32_path, config)
+        every = ffn_output == "per_token_all"
         excluded = _fp32_matmuls(
-            fp32_path, intermediate_size, num_labels, ffn_output=ffn_output != "per_tensor"
+            fp32_path, intermediate_size, num_labels, ffn_output=ffn_output != "per_tensor", every_linear=every
         )
         int8_path = Path(tmp) / "model.int8.onnx"
         root = logging.getLogger()
@@ -143,7 +148,8 @@ def build_int8_onnx(
             root.disabled = was
         if ffn_output.startswith("per_token") and intermediate_size:
             quantised = onnx.load(str(int8_path))
-            _per_token_ffn_outputs(quantised, intermediate_size, mode=ffn_output)
+            _per_token_ffn_outputs(quantised, intermediate_size, mode=ffn_output,
+                                   num_labels=num_labels if every else None)
             onnx.save(quantised, str(int8_path))
         os.replace(int8_path, target)
     return target
@@ -211,17 +217,20 @@ _FUSABLE = frozenset({"bert", "xlm-roberta", "roberta"})
 
 
 def _fp32_matmuls(
-    path: Path, intermediate_size: int | None, num_labels: int, *, ffn_output: bool = True
+    path: Path, intermediate_size: int | None, num_labels: int, *, ffn_output: bool = True,
+    every_linear: bool = False,
 ) -> list[str]:
     """MatMul nodes the dynamic quantiser leaves alone: the head (weight [hidden, labels]) and, with
-    ``ffn_output``, the feed-forward output projections (weight [intermediate, hidden])."""
+    ``ffn_output``, the feed-forward output projections (weight [intermediate, hidden]); with
+    ``every_linear``, every MatMul with a 2-D weight (rewritten per token afterwards)."""
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
     shapes = {init.name: tuple(init.dims) for init in graph.initializer}
 
     def keep(shape: tuple[int, ...]) -> bool:
-        return len(shape) == 2 and ((ffn_output and shape[0] == intermediate_size) or num_labels in shape)
+        return len(shape) == 2 and (every_linear or (ffn_output and shape[0] == intermediate_size)
+                                    or num_labels in shape)
 
     names = []
     for node in graph.node:
@@ -231,9 +240,11 @@ def _fp32_matmuls(
     return names
 
 
-def _per_token_ffn_outputs(model: Any, intermediate_size: int, *, mode: str = "per_token") -> int:
+def _per_token_ffn_outputs(model: Any, intermediate_size: int, *, mode: str = "per_token",
+                           num_labels: int | None = None) -> int:
     """Rewrite every fp32 MatMul with a [intermediate, hidden] weight in ``model`` (in place) into int8
-    with one activation scale per token; returns how many were rewritten.
+    with one activation scale per token; returns how many were rewritten. With ``num_labels``, every fp32
+    MatMul with a 2-D weight except the head's ([hidden, num_labels]) is rewritten.
 
     Per token because the GELU output's outliers sit in a few tokens: one scale for the whole tensor
     (dynamic quantisation) spends the 8 bits on them and rounds every other token to a handful of levels.
@@ -250,7 +261,9 @@ def _per_token_ffn_outputs(model: Any, intermediate_size: int, *, mode: str = "p
         if node.op_type != "MatMul" or node.input[1] not in weights:
             continue
         w = numpy_helper.to_array(weights[node.input[1]])
-        if w.ndim != 2 or w.shape[0] != intermediate_size:
+        if w.ndim != 2:
+            continue
+        if (num_labels in w.shape) if num_labels is not None else w.shape[0] != intermediate_size:
             continue
         prefix = f"{node.name or node.output[0]}_pt"
         if mode == "per_token_asym":

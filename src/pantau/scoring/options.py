@@ -58,7 +58,7 @@ class ScoreOptions(IOSettings):
 
     chunk_rows: int = 10_000
     precision: str = "fp32"
-    int8_verify_margin: float = 0.5
+    int8_verify_margin: float = 0.3
     threads: int = 0
     batch_size: int = 32
     max_length: int | None = None
