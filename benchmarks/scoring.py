@@ -476,7 +476,7 @@ def startup(args: argparse.Namespace) -> dict[str, Any]:
         ways["baseline"] = (args.baseline, [])
     if args.model:
         ways["fp32"] = (args.model, [])
-        ways["int8 (re-check band 0.5)"] = (args.model, ["--set", "score.precision=int8"])
+        ways["int8 (default re-check band)"] = (args.model, ["--set", "score.precision=int8"])
         ways["int8 (no band, no fp32 copy)"] = (args.model, ["--set", "score.precision=int8",
                                                             "--set", "score.int8_verify_margin=0"])
     if args.ensemble:
