@@ -201,14 +201,22 @@ def test_int8_without_a_recheck_band_does_not_keep_the_fp32_copy(tiny_model: Pat
 
     backends.load_encoder = spy
     try:
+        # The int8 copy is cached: the fp32 weights are not even read.
         again = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path, int8_verify_margin=0)
+        assert seen == []
+        # A cold cache needs them once, to export and quantise; afterwards nothing holds them.
+        cold = Classifier.load(tiny_model, precision="int8", stride=4, cache_dir=tmp_path / "cold",
+                               int8_verify_margin=0)
     finally:
         backends.load_encoder = original
     gc.collect()
-    assert seen and seen[0]() is None
+    assert len(seen) == 1 and seen[0]() is None
     np.testing.assert_allclose(again.predict_proba(TEXTS), pure.predict_proba(TEXTS), atol=1e-6)
+    np.testing.assert_allclose(cold.predict_proba(TEXTS), pure.predict_proba(TEXTS), atol=1e-6)
     with pytest.raises(ClassifierError, match="without its fp32 copy"):
         again._backend.fp32_logits(TEXTS)
+    with pytest.raises(ClassifierError, match="exceeds the encoder's"):
+        Classifier.load(tiny_model, precision="int8", cache_dir=tmp_path, int8_verify_margin=0, max_length=10_000)
 
 
 def test_head_is_mean_pooling_plus_linear(tiny_model: Path, clf: Classifier) -> None:

@@ -44,6 +44,12 @@ class Windows:
     owner: np.ndarray  # window index -> text index
 
 
+def _check_positions(config: Any, max_length: int) -> None:
+    limit = getattr(config, "max_position_embeddings", None)
+    if limit is not None and max_length > limit:
+        raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
+
+
 class TransformerBackend:
     """Encoder + mean pooling + linear head, scored over overlapping windows."""
 
@@ -87,10 +93,21 @@ class TransformerBackend:
             log.warning("stride %d does not fit windows of %d text tokens; using %d", stride, room, room // 2)
             self.stride = room // 2
         self.pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        if precision == "int8" and not keep_fp32:
+            from pantau.model.int8 import load_cached_int8
+
+            cached = load_cached_int8(folder, num_labels=len(meta.labels), threads=threads, cache_dir=cache_dir)
+            if cached is not None:
+                # A cached int8 copy and no re-check band: the fp32 weights are never read, so they are not
+                # loaded (peak RSS of such a process: e5-small 1.52 GB → see README "int8").
+                from transformers import AutoConfig
+
+                _check_positions(AutoConfig.from_pretrained(folder), max_length)
+                self.model = cached
+                self.fp32_model = None
+                return
         encoder = load_encoder(folder)
-        limit = getattr(encoder.config, "max_position_embeddings", None)
-        if limit is not None and max_length > limit:
-            raise ClassifierError(f"max_length={max_length} exceeds the encoder's {limit} positions")
+        _check_positions(encoder.config, max_length)
         head = load_head(folder, len(meta.labels), int(encoder.config.hidden_size))
         model = MeanPoolClassifier(encoder.float(), head).eval()
         self.model: Any = model

@@ -421,6 +421,20 @@ class OnnxInt8Model:
         return torch.from_numpy(np.asarray(logits))
 
 
+def int8_path(folder: Path, cache_dir: Path | None = None) -> Path:
+    """Where the int8 copy of ``folder`` is (or will be) cached."""
+    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    return cache / f"{cache_key(folder)}.int8.onnx"
+
+
+def load_cached_int8(folder: Path, *, num_labels: int, threads: int = 0,
+                     cache_dir: Path | None = None) -> OnnxInt8Model | None:
+    """The int8 model for ``folder`` if it is already cached, else ``None`` — without the fp32 weights, which
+    only the export (and the re-check band) need."""
+    target = int8_path(folder, cache_dir)
+    return OnnxInt8Model(target, num_labels, threads) if target.exists() else None
+
+
 def load_int8(
     model: torch.nn.Module,
     folder: Path,
@@ -431,9 +445,9 @@ def load_int8(
     cache_dir: Path | None = None,
 ) -> Any:
     """The int8 model for ``folder``: from the cache, or exported and quantised now (once)."""
-    cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    target = cache / f"{cache_key(folder)}.int8.onnx"
+    target = int8_path(folder, cache_dir)
     if not target.exists():
+        cache = target.parent
         log.info("quantising %s to int8 (once; cached in %s)", folder, cache)
         build_int8_onnx(model, intermediate_size, num_labels, target)
     return OnnxInt8Model(target, num_labels, threads)
