@@ -16,7 +16,7 @@ from pantau.config import CampaignSettings
 from pantau.queue import open_queue
 from pantau.queue.models import CampaignRow, Item
 from pantau.scoring.campaigns import INDEX_FILE, SUMMARY_FILE
-from pantau.scoring.local import MANIFEST_FILE, ScoreOptions, score_files
+from pantau.scoring.local import ScoreOptions, score_files
 
 PUSHED = "ayo semua kita kepung kantor mereka besok pagi jangan sampai lolos"
 OTHER = [
@@ -96,7 +96,7 @@ def test_a_resumed_run_continues_the_same_index(tmp_path: Path, model: Path, mon
     data = posts_csv(tmp_path / "posts.csv")
     opts = ScoreOptions(chunk_rows=4, stride=4, campaigns=CAMPAIGNS)
     whole = score_files([data], model, tmp_path / "whole", opts)
-    import pantau.scoring.local as local
+    from pantau.scoring import local
 
     real, calls = local.write_parquet_atomic, []
 

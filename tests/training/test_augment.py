@@ -66,13 +66,13 @@ def test_a_model_trained_with_copies_catches_a_nickname_it_has_never_seen(tmp_pa
     """Held-out hostile uses (the team's annotations of real tweets and our sample), their term swapped for
     new words: the plain baseline misses (nearly) all of them, the one trained with copies catches many —
     while ordinary held-out posts stay unflagged."""
+    from support.training_data import REPO_ROOT, SAMPLE
+
     from pantau.config import DataSettings, Settings, SourceSettings
     from pantau.data.prepare import prepare
     from pantau.model.classifier import Classifier
     from pantau.training.baseline import train_baseline
     from pantau.training.data import load_splits, preprocessing_id
-
-    from support.training_data import REPO_ROOT, SAMPLE
 
     ann = REPO_ROOT / "data" / "annotations"
     sources = (

@@ -85,8 +85,8 @@ class AccountView:
     def missing(self) -> tuple[str, ...]:
         """What the input lacked, in words."""
         if self.posts and self.without_time == len(self.posts):
-            return ("posting times unknown (the input had no time column): first/last seen are "
-                    "the times the posts entered the queue",)
+            return (("posting times unknown (the input had no time column): first/last seen are "
+                     "the times the posts entered the queue"),)
         if self.without_time:
             return (f"{self.without_time} post(s) without a posting time: left out of first/last seen",)
         return ()
