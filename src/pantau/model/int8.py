@@ -281,6 +281,42 @@ def _per_token_ffn_outputs(model: Any, intermediate_size: int, *, mode: str = "p
     return count
 
 
+def _per_column_int8(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``w`` [K, N] as int8 with one scale per output column (its largest weight maps to ±127)."""
+    scale_w = np.maximum(np.abs(w).max(axis=0), 1e-12).astype(np.float32) / 127
+    return np.clip(np.rint(w / scale_w), -127, 127).astype(np.int8), scale_w
+
+
+def _common_inits(p: str, w: np.ndarray, q_w: np.ndarray, scale_w: np.ndarray) -> list:
+    """Initializers both per-token rewrites use: the int8 weights and their scales, the shapes to flatten x
+    to [rows, K] and back, and the small constants."""
+    from onnx import numpy_helper
+
+    return [
+        numpy_helper.from_array(q_w, f"{p}_w"),
+        numpy_helper.from_array(scale_w, f"{p}_w_scale"),
+        numpy_helper.from_array(np.array([-1, w.shape[0]], dtype=np.int64), f"{p}_rows_k"),
+        numpy_helper.from_array(np.array([w.shape[1]], dtype=np.int64), f"{p}_n"),
+        numpy_helper.from_array(np.array([0], dtype=np.int64), f"{p}_zero_i"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), f"{p}_last_i"),
+        numpy_helper.from_array(np.array([1], dtype=np.int64), f"{p}_axis1"),
+        # An all-zero row (not seen in practice) would otherwise divide by a zero scale.
+        numpy_helper.from_array(np.array(1e-12, dtype=np.float32), f"{p}_tiny"),
+    ]
+
+
+def _restore_shape(x: str, flat: str, y: str, p: str) -> list:
+    """Nodes reshaping ``flat`` [rows, N] back to x's leading dims with the projection's width, into ``y``."""
+    from onnx import helper
+
+    return [
+        helper.make_node("Shape", [x], [f"{p}_xshape"]),
+        helper.make_node("Slice", [f"{p}_xshape", f"{p}_zero_i", f"{p}_last_i"], [f"{p}_lead"]),
+        helper.make_node("Concat", [f"{p}_lead", f"{p}_n"], [f"{p}_yshape"], axis=0),
+        helper.make_node("Reshape", [flat, f"{p}_yshape"], [y]),
+    ]
+
+
 def _per_token_matmul(node: Any, w: np.ndarray, prefix: str, opset: int, signed: bool) -> tuple[list, list]:
     """Nodes and initializers computing ``node`` (x @ w, x [..., K]) with x quantised per row, w per column.
 
@@ -290,24 +326,15 @@ def _per_token_matmul(node: Any, w: np.ndarray, prefix: str, opset: int, signed:
     from onnx import helper, numpy_helper
 
     x, (y,) = node.input[0], node.output
-    scale_w = np.maximum(np.abs(w).max(axis=0), 1e-12).astype(np.float32) / 127
-    q_w = np.clip(np.rint(w / scale_w), -127, 127).astype(np.int8)
+    p = prefix
+    q_w, scale_w = _per_column_int8(w)
     zp_dtype = np.int8 if signed else np.uint8
     inits = [
-        numpy_helper.from_array(q_w, f"{prefix}_w"),
-        numpy_helper.from_array(scale_w, f"{prefix}_w_scale"),
-        numpy_helper.from_array(np.array([-1, w.shape[0]], dtype=np.int64), f"{prefix}_rows_k"),
-        numpy_helper.from_array(np.array([w.shape[1]], dtype=np.int64), f"{prefix}_n"),
-        numpy_helper.from_array(np.array([0], dtype=np.int64), f"{prefix}_zero_i"),
-        numpy_helper.from_array(np.array([-1], dtype=np.int64), f"{prefix}_last_i"),
-        numpy_helper.from_array(np.array([1], dtype=np.int64), f"{prefix}_axis1"),
-        numpy_helper.from_array(np.array(1 / 127, dtype=np.float32), f"{prefix}_inv127"),
-        # An all-zero row (not seen in practice) would otherwise divide by a zero scale.
-        numpy_helper.from_array(np.array(1e-12, dtype=np.float32), f"{prefix}_tiny"),
-        numpy_helper.from_array(np.array([0 if signed else 128], dtype=zp_dtype), f"{prefix}_zp1"),
-        numpy_helper.from_array(np.array(0 if signed else 128, dtype=zp_dtype), f"{prefix}_zp"),
+        *_common_inits(p, w, q_w, scale_w),
+        numpy_helper.from_array(np.array(1 / 127, dtype=np.float32), f"{p}_inv127"),
+        numpy_helper.from_array(np.array([0 if signed else 128], dtype=zp_dtype), f"{p}_zp1"),
+        numpy_helper.from_array(np.array(0 if signed else 128, dtype=zp_dtype), f"{p}_zp"),
     ]
-    p = prefix
     if opset >= 18:
         reduce = helper.make_node("ReduceMax", [f"{p}_abs", f"{p}_axis1"], [f"{p}_max"], keepdims=0)
     else:
@@ -326,11 +353,7 @@ def _per_token_matmul(node: Any, w: np.ndarray, prefix: str, opset: int, signed:
         helper.make_node("Mul", [f"{p}_accf", f"{p}_w_scale"], [f"{p}_yw"]),
         helper.make_node("Unsqueeze", [f"{p}_s", f"{p}_axis1"], [f"{p}_s_col"]),
         helper.make_node("Mul", [f"{p}_yw", f"{p}_s_col"], [f"{p}_y2"]),
-        # Back to x's leading dims with the projection's width.
-        helper.make_node("Shape", [x], [f"{p}_xshape"]),
-        helper.make_node("Slice", [f"{p}_xshape", f"{p}_zero_i", f"{p}_last_i"], [f"{p}_lead"]),
-        helper.make_node("Concat", [f"{p}_lead", f"{p}_n"], [f"{p}_yshape"], axis=0),
-        helper.make_node("Reshape", [f"{p}_y2", f"{p}_yshape"], [y]),
+        *_restore_shape(x, f"{p}_y2", y, p),
     ]
     return nodes, inits
 
@@ -345,22 +368,14 @@ def _per_token_asym_matmul(node: Any, w: np.ndarray, prefix: str, opset: int) ->
     from onnx import helper, numpy_helper
 
     x, (y,) = node.input[0], node.output
-    scale_w = np.maximum(np.abs(w).max(axis=0), 1e-12).astype(np.float32) / 127
-    q_w = np.clip(np.rint(w / scale_w), -127, 127).astype(np.int8)
     p = prefix
+    q_w, scale_w = _per_column_int8(w)
     inits = [
-        numpy_helper.from_array(q_w, f"{p}_w"),
-        numpy_helper.from_array(scale_w, f"{p}_w_scale"),
+        *_common_inits(p, w, q_w, scale_w),
         numpy_helper.from_array((q_w.astype(np.float32).sum(axis=0) * scale_w).astype(np.float32), f"{p}_colsum"),
-        numpy_helper.from_array(np.array([-1, w.shape[0]], dtype=np.int64), f"{p}_rows_k"),
-        numpy_helper.from_array(np.array([w.shape[1]], dtype=np.int64), f"{p}_n"),
-        numpy_helper.from_array(np.array([0], dtype=np.int64), f"{p}_zero_i"),
-        numpy_helper.from_array(np.array([-1], dtype=np.int64), f"{p}_last_i"),
-        numpy_helper.from_array(np.array([1], dtype=np.int64), f"{p}_axis1"),
         numpy_helper.from_array(np.array(0.0, dtype=np.float32), f"{p}_f0"),
         numpy_helper.from_array(np.array(255.0, dtype=np.float32), f"{p}_f255"),
         numpy_helper.from_array(np.array(1 / 255, dtype=np.float32), f"{p}_inv255"),
-        numpy_helper.from_array(np.array(1e-12, dtype=np.float32), f"{p}_tiny"),
     ]
 
     def reduce(op: str, out: str) -> Any:
@@ -392,10 +407,7 @@ def _per_token_asym_matmul(node: Any, w: np.ndarray, prefix: str, opset: int) ->
         helper.make_node("Sub", [f"{p}_yw", f"{p}_offset"], [f"{p}_yc"]),
         helper.make_node("Unsqueeze", [f"{p}_s", f"{p}_axis1"], [f"{p}_s_col"]),
         helper.make_node("Mul", [f"{p}_yc", f"{p}_s_col"], [f"{p}_y2"]),
-        helper.make_node("Shape", [x], [f"{p}_xshape"]),
-        helper.make_node("Slice", [f"{p}_xshape", f"{p}_zero_i", f"{p}_last_i"], [f"{p}_lead"]),
-        helper.make_node("Concat", [f"{p}_lead", f"{p}_n"], [f"{p}_yshape"], axis=0),
-        helper.make_node("Reshape", [f"{p}_y2", f"{p}_yshape"], [y]),
+        *_restore_shape(x, f"{p}_y2", y, p),
     ]
     return nodes, inits
 
