@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
-from support.tiny_models import KeywordBaseline, build_tiny_transformer
+from support.tiny_models import TEXTS, KeywordBaseline, build_tiny_transformer
 
 from pantau.labels import LABEL_KEYS
 from pantau.model.classifier import (
@@ -22,14 +22,6 @@ from pantau.model.classifier import (
 )
 from pantau.model.layout import HEAD_FILE, MeanPoolClassifier
 from pantau.model.meta import META_FILE, ModelFolderError, ModelMeta, load_meta, save_meta
-
-TEXTS = [
-    "dasar cebong tidak tahu diri",
-    "selamat pagi semua",
-    "usir mereka dari kampung kita sekarang juga",
-    "kampret",
-    "berita hari ini tentang pemilu dan debat capres, jangan saling menyebut cebong atau kampret",
-]
 
 
 @pytest.fixture(scope="module")

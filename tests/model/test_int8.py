@@ -10,19 +10,12 @@ import onnxruntime as ort
 import pytest
 import torch
 from onnx import numpy_helper
-from support.tiny_models import build_tiny_transformer
+from support.tiny_models import TEXTS, build_tiny_transformer
 
 from pantau.model.classifier import Classifier
 from pantau.model.int8 import FFN_OUTPUT_MODES, build_int8_onnx
 
 INTERMEDIATE = 64
-TEXTS = [
-    "dasar cebong tidak tahu diri",
-    "selamat pagi semua",
-    "usir mereka dari kampung kita sekarang juga",
-    "kampret",
-    "berita hari ini tentang pemilu dan debat capres, jangan saling menyebut cebong atau kampret",
-]
 
 
 @pytest.fixture(scope="module")

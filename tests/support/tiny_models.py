@@ -29,6 +29,15 @@ CORPUS = [
     "bodoh banget sih kamu",
 ] * 4
 
+# Posts to score with the tiny models: short and long, hostile and neutral, one word and several windows.
+TEXTS = [
+    "dasar cebong tidak tahu diri",
+    "selamat pagi semua",
+    "usir mereka dari kampung kita sekarang juga",
+    "kampret",
+    "berita hari ini tentang pemilu dan debat capres, jangan saling menyebut cebong atau kampret",
+]
+
 
 def build_tokenizer(folder: Path) -> PreTrainedTokenizerFast:
     """A WordPiece tokenizer trained on a handful of Indonesian sentences (lowercasing, [CLS]/[SEP])."""
