@@ -104,6 +104,31 @@ def generalisation_plans(splits: dict[str, pd.DataFrame]) -> dict[str, tuple]:
     return plans
 
 
+def source_shares(text: str) -> dict[str, float]:
+    """``ibrohim2019=0.35,sample=1`` → {source: share}; each share in (0, 1]."""
+    out: dict[str, float] = {}
+    for part in (p.strip() for p in text.split(",") if p.strip()):
+        name, sep, value = part.partition("=")
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not sep or not name or not 0 < share <= 1:
+            raise argparse.ArgumentTypeError(f"{part!r}: expected SOURCE=SHARE with a share in (0, 1]")
+        out[name.strip()] = share
+    return out
+
+
+def share_of_sources(frame: pd.DataFrame, shares: dict[str, float], seed: int = 13) -> pd.DataFrame:
+    """``frame`` with only ``shares[source]`` of each named source's rows (a reproducible draw), the rest whole."""
+    if not shares:
+        return frame
+    keep = [part if share >= 1 else part.sample(frac=share, random_state=seed)
+            for source, part in frame.groupby("source", sort=False)
+            for share in [shares.get(str(source), 1.0)]]
+    return pd.concat(keep).sort_index().reset_index(drop=True)
+
+
 def train_one(kind: str, train: pd.DataFrame, val: pd.DataFrame, out: Path, args: argparse.Namespace):
     """Train one model with the library's own training functions; return its TrainResult."""
     from pantau.config import TrainSettings
@@ -275,6 +300,10 @@ def main() -> None:
     parser.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=None,
                         help="bf16 autocast (default: only where the CPU has AVX-512 BF16/AMX)")
     parser.add_argument("--max-train-rows", type=int, default=None)
+    parser.add_argument("--transformer-share", type=source_shares, default={}, metavar="SOURCE=F[,SOURCE=F]",
+                        help="e5 trains on this share of each named source's training rows (drawn with seed 13); "
+                             "the baselines and the ensemble's calibration still use every row. E.g. "
+                             "ibrohim2019=0.35: does a cheaper e5 member keep the ensemble's gain?")
     parser.add_argument("--reuse", action="store_true",
                         help="keep models already trained in --out (the ensembles are assembled and everything is "
                              "evaluated again): to compare blending or evaluation changes without retraining")
@@ -356,10 +385,11 @@ def main() -> None:
                 print(f"[{time.perf_counter() - t0:6.0f}s] reusing {out / name} (--reuse)", flush=True)
                 continue
             t = time.perf_counter()
-            result = train_one(kind, train, val, out / name, args)
+            rows = share_of_sources(train, args.transformer_share) if kind == "transformer" else train
+            result = train_one(kind, rows, val, out / name, args)
             folders[kind] = result.folder
             wall = time.perf_counter() - t
-            print(f"[{time.perf_counter() - t0:6.0f}s] trained {name} on {len(train)} rows in {wall:.0f}s",
+            print(f"[{time.perf_counter() - t0:6.0f}s] trained {name} on {len(rows)} rows in {wall:.0f}s",
                   flush=True)
             if kind == "transformer":
                 epochs = [v for k, v in sorted(result.timings.items()) if k.startswith("epoch_") and k.endswith("_seconds")]
