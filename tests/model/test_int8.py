@@ -91,3 +91,29 @@ def test_per_token_weights_are_quantised_per_output_column(fp32: Classifier, tmp
     weights = [numpy_helper.to_array(i) for i in model.graph.initializer
                if i.data_type == onnx.TensorProto.INT8 and tuple(i.dims) == (INTERMEDIATE, 32)]
     assert all((np.abs(w).max(axis=0) == 127).all() for w in weights)
+
+
+def test_word_table_is_stored_int8_per_row_and_scores_as_the_fp32_table_did(fp32: Classifier, tmp_path: Path) -> None:
+    model = _build(fp32, tmp_path / "m.onnx", "per_token")
+    vocab = fp32._backend.model.encoder.get_input_embeddings().weight.shape[0]
+    ops = [n.op_type for n in model.graph.node]
+    # The fused lookup is replaced; the table is int8, one scale per row, and no fp32 copy is left in the file.
+    assert "EmbedLayerNormalization" not in ops and "LayerNormalization" in ops
+    tables = {i.name: i for i in model.graph.initializer if tuple(i.dims) == (vocab, 32)}
+    assert [t.data_type for t in tables.values()] == [onnx.TensorProto.INT8]
+    q = numpy_helper.to_array(next(iter(tables.values())))
+    used = np.abs(q).max(axis=1) > 0  # the padding row is all zeros
+    assert used.sum() == vocab - 1 and (np.abs(q[used]).max(axis=1) == 127).all()
+    got, want = _logits(tmp_path / "m.onnx", fp32)
+    assert np.abs(got - want).max() < 0.05
+    build_int8_onnx(fp32._backend.model, INTERMEDIATE, len(fp32.labels), tmp_path / "f.onnx", int8_embeddings=False)
+    assert "EmbedLayerNormalization" in [n.op_type for n in onnx.load(str(tmp_path / "f.onnx")).graph.node]
+    with_fp32_table, _ = _logits(tmp_path / "f.onnx", fp32)
+    assert np.abs(got - with_fp32_table).max() < 0.05
+    # Padding: the attention's mask index (real tokens per row) still comes from the mask, so padded and
+    # one-by-one scores agree.
+    enc = fp32._backend.tokenizer(TEXTS[:1], truncation=True, max_length=16, return_tensors="np")
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (alone,) = session.run(["logits"], {"input_ids": enc["input_ids"].astype(np.int64),
+                                        "attention_mask": enc["attention_mask"].astype(np.int64)})
+    assert np.abs(alone[0] - got[0]).max() < 0.05
