@@ -1,8 +1,9 @@
 """int8 recipes side by side (issue 17 §1): how each way of quantising the encoder trades speed for decisions.
 
 Every recipe of :data:`pantau.model.int8.FFN_OUTPUT_MODES` asked for (``+fp32_table``: with the word-embedding
-table kept fp32, as before recipe 4) is built from the same fine-tuned model folder
-(``build_int8_onnx(ffn_output=..., int8_embeddings=...)``, written where ``Classifier.load(precision="int8",
+table kept fp32, as before recipe 4; ``+skip_ln``: with fused ``SkipLayerNormalization``, as before recipe 5)
+is built from the same fine-tuned model folder
+(``build_int8_onnx(ffn_output=..., int8_embeddings=..., skip_layer_norm=...)``, written where ``Classifier.load(precision="int8",
 cache_dir=...)`` finds it) and scored as *pure* int8 (no re-check band) beside pantau's fp32 Classifier on
 the same real posts: half the issue-6 set (Ibrohim 2019 + IndoNLU SmSA), half the desk stream of
 ``benchmarks/scoring.py`` (3 % Ibrohim hate speech, the rest SmSA/EmoT). Ways are timed round-robin over
@@ -35,6 +36,14 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 FP32_TABLE = "+fp32_table"  # recipe suffix: the word-embedding table stays fp32 (recipe 3 and before)
+SKIP_LN = "+skip_ln"  # recipe suffix: fused SkipLayerNormalization (recipe 4 and before)
+SUFFIXES = (FP32_TABLE, SKIP_LN)
+
+
+def parse_recipe(recipe: str) -> tuple[str, set[str]]:
+    """``per_token+fp32_table+skip_ln`` → (``per_token``, {``+fp32_table``, ``+skip_ln``})."""
+    mode, *rest = recipe.split("+")
+    return mode, {f"+{r}" for r in rest}
 
 
 def _scoring_module() -> Any:
@@ -74,18 +83,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a fine-tuned transformer model folder")
     parser.add_argument("--posts", type=int, default=1200, help="real posts: half today's set, half the desk stream")
-    parser.add_argument("--recipes", default="fp32,per_tensor,per_token+fp32_table,per_token,per_token_all",
+    parser.add_argument("--recipes", default="fp32,per_tensor,per_token+skip_ln,per_token,per_token_all",
                         help=f"comma-separated, from {','.join(FFN_OUTPUT_MODES)}; '+fp32_table' keeps the word "
-                             "table fp32 (without it: int8 per row, the default)")
+                             "table fp32 (without it: int8 per row, the default); '+skip_ln' fuses the residual "
+                             "sums into SkipLayerNormalization (without it: Add + LayerNormalization, the default)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--bands", default="0.05,0.1,0.15,0.2,0.3,0.5")
     parser.add_argument("--target", type=float, default=0.995, help="post agreement with fp32 a band must reach")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     recipes = [r for r in args.recipes.split(",") if r]
-    unknown = sorted(r for r in recipes if r.removesuffix(FP32_TABLE) not in FFN_OUTPUT_MODES)
+    unknown = sorted(r for r in recipes
+                     if parse_recipe(r)[0] not in FFN_OUTPUT_MODES or not parse_recipe(r)[1] <= set(SUFFIXES))
     if unknown:
-        parser.error(f"unknown recipe(s) {unknown}; choose from {', '.join(FFN_OUTPUT_MODES)}")
+        parser.error(f"unknown recipe(s) {unknown}; choose from {', '.join(FFN_OUTPUT_MODES)}, "
+                     f"each optionally with {' and/or '.join(SUFFIXES)}")
     bands = [float(b) for b in args.bands.split(",") if b]
 
     from transformers.utils import logging as hf_logging
@@ -104,8 +116,10 @@ def main() -> None:
     for recipe in recipes:
         cache = work / recipe
         t0 = time.perf_counter()
+        mode, suffixes = parse_recipe(recipe)
         build_int8_onnx(backend.model, intermediate, len(fp32.labels), cache / f"{cache_key(folder)}.int8.onnx",
-                        ffn_output=recipe.removesuffix(FP32_TABLE), int8_embeddings=not recipe.endswith(FP32_TABLE))
+                        ffn_output=mode, int8_embeddings=FP32_TABLE not in suffixes,
+                        skip_layer_norm=SKIP_LN in suffixes)
         print(f"built {recipe} in {time.perf_counter() - t0:.0f}s", file=sys.stderr, flush=True)
         ways[f"int8_{recipe}"] = Classifier.load(folder, precision="int8", batch_size=32, cache_dir=cache,
                                                  int8_verify_margin=0.0)

@@ -385,15 +385,15 @@ def main() -> None:
                 print(f"[{time.perf_counter() - t0:6.0f}s] reusing {out / name} (--reuse)", flush=True)
                 continue
             t = time.perf_counter()
-            rows = share_of_sources(train, args.transformer_share) if kind == "transformer" else train
-            result = train_one(kind, rows, val, out / name, args)
+            fit_rows = share_of_sources(train, args.transformer_share) if kind == "transformer" else train
+            result = train_one(kind, fit_rows, val, out / name, args)
             folders[kind] = result.folder
             wall = time.perf_counter() - t
-            print(f"[{time.perf_counter() - t0:6.0f}s] trained {name} on {len(rows)} rows in {wall:.0f}s",
+            print(f"[{time.perf_counter() - t0:6.0f}s] trained {name} on {len(fit_rows)} rows in {wall:.0f}s",
                   flush=True)
             if kind == "transformer":
                 epochs = [v for k, v in sorted(result.timings.items()) if k.startswith("epoch_") and k.endswith("_seconds")]
-                speed.append({"model": name, "rows": len(train), "max_length": result.meta.max_length,
+                speed.append({"model": name, "rows": len(fit_rows), "max_length": result.meta.max_length,
                               "samples_per_s": round(result.timings.get("epoch_samples_per_second", 0.0), 1),
                               "incl_eval_samples_per_s": round(result.timings["train_samples_per_second"], 1),
                               "epoch_seconds": [round(e) for e in epochs], "best_epoch": result.timings["best_epoch"]})
