@@ -93,8 +93,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     recipes = [r for r in args.recipes.split(",") if r]
-    unknown = sorted(r for r in recipes
-                     if parse_recipe(r)[0] not in FFN_OUTPUT_MODES or not parse_recipe(r)[1] <= set(SUFFIXES))
+    parsed = {r: parse_recipe(r) for r in recipes}
+    unknown = sorted(r for r, (mode, suffixes) in parsed.items()
+                     if mode not in FFN_OUTPUT_MODES or not suffixes <= set(SUFFIXES))
     if unknown:
         parser.error(f"unknown recipe(s) {unknown}; choose from {', '.join(FFN_OUTPUT_MODES)}, "
                      f"each optionally with {' and/or '.join(SUFFIXES)}")
@@ -116,7 +117,7 @@ def main() -> None:
     for recipe in recipes:
         cache = work / recipe
         t0 = time.perf_counter()
-        mode, suffixes = parse_recipe(recipe)
+        mode, suffixes = parsed[recipe]
         build_int8_onnx(backend.model, intermediate, len(fp32.labels), cache / f"{cache_key(folder)}.int8.onnx",
                         ffn_output=mode, int8_embeddings=FP32_TABLE not in suffixes,
                         skip_layer_norm=SKIP_LN in suffixes)

@@ -170,11 +170,11 @@ def score_memory(sizes: list[int], chunk_rows: int, *, model_spec: str = "keywor
                str(model), "--out", str(out), "--quiet", "--chunk-rows", str(chunk_rows), "--threads", str(threads)]
         rss, seconds, code, err = peak_rss_of(cmd, env)
         manifest = json.loads((out / "_manifest.json").read_text()) if (out / "_manifest.json").exists() else {}
+        data.unlink()
+        subprocess.run(["rm", "-rf", str(out)], check=False)
         if warmup:
             print(f"warm-up (caches the int8 copy): {n} posts, peak RSS {rss / 1024:.1f} MiB (exit {code})",
                   file=sys.stderr)
-            data.unlink()
-            subprocess.run(["rm", "-rf", str(out)], check=False)
             continue
         runs.append({"posts": n, "peak_rss_mib": round(rss / 1024, 1), "seconds": round(seconds, 1),
                      "exit_code": code, "counts": manifest.get("counts"),
@@ -182,8 +182,6 @@ def score_memory(sizes: list[int], chunk_rows: int, *, model_spec: str = "keywor
                      "int8_verified_in_fp32": manifest.get("int8_verified_in_fp32"),
                      **({"stderr": err} if code else {})})
         print(f"{n:,} posts: peak RSS {rss / 1024:.1f} MiB in {seconds:.0f} s (exit {code})", file=sys.stderr)
-        data.unlink()
-        subprocess.run(["rm", "-rf", str(out)], check=False)
     subprocess.run(["rm", "-rf", str(work)], check=False)
     result: dict[str, Any] = {"model": described, "precision": precision, "int8_verify_margin": verify_margin,
                               "threads": threads, "chunk_rows": chunk_rows, "runs": runs}
