@@ -136,9 +136,6 @@ class TrainSettings:
     # Decision thresholds are tuned on the validation rows of these data.sources only (temperatures and
     # blend weights on every row): the posts the desk will see, not our own sample. Empty: every row.
     threshold_sources: tuple[str, ...] = ()
-    # Ensembles: the cascade's first stage (score.cascade). 0: the baseline member; N: the transformer
-    # member's first N encoder layers with a probe fitted on the training posts (pantau.training.first_stage).
-    cascade_layers: int = 0
     max_train_rows: int | None = None
     tracking_uri: str = "sqlite:///experiments/mlflow.db"
     experiment: str = "pantau"
@@ -168,9 +165,6 @@ class TrainSettings:
         _within("train.length_percentile", self.length_percentile, 1.0, 100.0)
         _within("train.dropout", self.dropout, 0.0, 1.0)
         _within("train.masked_term_copies", self.masked_term_copies, 0.0)
-        if not isinstance(self.cascade_layers, int) or isinstance(self.cascade_layers, bool):
-            raise ConfigError(f"train.cascade_layers must be a whole number of layers, got {self.cascade_layers!r}")
-        _within("train.cascade_layers", self.cascade_layers, 0)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ import torch
 
 from pantau.model.layout import (
     BASELINE_FILE,
-    FIRST_STAGE_DIR,
     MEMBERS_DIR,
     MeanPoolClassifier,
     blend_logits,
@@ -215,8 +214,8 @@ class EnsembleBackend:
     max over windows returns the blend and its window count reports what the transformer read.
 
     ``cascade=True`` applies the folder's tuned skip rule (:mod:`pantau.model.cascade`): the baseline member
-    (and the encoder first stage, where the rule has one) scores every post first, and only posts they cannot
-    rule out reach the transformer member; ``skipped_posts`` counts the rest.
+    scores every post first, and only posts it cannot rule out reach the other member; ``skipped_posts``
+    counts the rest.
     """
 
     def __init__(self, folder: Path, meta: ModelMeta, load_member: Any, *, cascade: bool = False):
@@ -244,18 +243,6 @@ class EnsembleBackend:
                 )
             self.cascade_margin = float(margin)
             self.first = meta.members.index("baseline")
-            self.first_stage = None
-            if meta.cascade.get("first_stage") == "encoder":
-                stage = folder / FIRST_STAGE_DIR
-                if not stage.is_dir():
-                    raise ModelFolderError(
-                        f"{folder}: its cascade rule reads an encoder first stage, but {stage} is missing; "
-                        "re-assemble the ensemble (pantau.training.ensemble.assemble_ensemble) or set "
-                        "score.cascade: false"
-                    )
-                # Its scores only decide what to skip, with a safety margin: no fp32 re-check.
-                self.first_stage = load_member(stage, first_stage=True)
-            self.members_order = tuple(meta.members)
             self.thresholds = np.array([meta.thresholds[k] for k in meta.labels], dtype=np.float64)
             self.temperatures = np.array([float(meta.temperatures.get(k, 1.0)) for k in meta.labels])
 
@@ -271,14 +258,10 @@ class EnsembleBackend:
         return np.repeat(z, windows, axis=0), owner
 
     def _cascade(self, posts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        from pantau.model.cascade import below_thresholds, encoder_standin_logits, skipped, standin_logits
+        from pantau.model.cascade import below_thresholds, skipped, standin_logits
 
         first_probs, _ = self.members[self.first]._scores(posts)
-        if self.first_stage is None:
-            z = standin_logits(first_probs)
-        else:
-            z = encoder_standin_logits(self.first_stage._scores(posts)[0], first_probs, self.weights,
-                                       self.members_order)
+        z = standin_logits(first_probs)
         skip = skipped(below_thresholds(z, self.thresholds, self.temperatures), float(self.cascade_margin or 0))
         windows = np.ones(len(posts), dtype=np.int64)
         rest = np.flatnonzero(~skip)

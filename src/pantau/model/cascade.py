@@ -12,12 +12,6 @@ is assembled (:func:`tune_margin`) as the smallest that keeps ``target_recall`` 
 flags (post × label) on posts that are not skipped; it is recorded in the folder's meta (``cascade``).
 One bound rather than one per label: the validation split holds few flags of the rare labels, and a
 per-label margin fitted on a handful of posts promises a recall nobody measured.
-
-Encoder first stage (``first_stage: "encoder"``): the baseline cannot stand in for a transformer that carries
-most of a label's weight. With an encoder first stage (``first_stage/`` in the folder, built by
-:mod:`pantau.training.first_stage`) the stand-in is the blend itself with the first stage's probabilities in
-the transformer member's place (:func:`encoder_standin_logits`); the baseline member scores every post as
-before, the first stage too, and the margin is tuned the same way.
 """
 
 from __future__ import annotations
@@ -32,15 +26,6 @@ DEFAULT_TARGET_RECALL = 0.995
 def standin_logits(baseline_probs: np.ndarray) -> np.ndarray:
     """The blend's log-odds with the baseline member's reading in place of the transformer's."""
     return logit(np.asarray(baseline_probs, dtype=np.float64))
-
-
-def encoder_standin_logits(first_stage_probs: np.ndarray, baseline_probs: np.ndarray, weights: np.ndarray,
-                           members: tuple[str, ...]) -> np.ndarray:
-    """The blend's log-odds with the encoder first stage's reading in the transformer member's place."""
-    from pantau.model.layout import blend_logits
-
-    by_name = {"transformer": first_stage_probs, "baseline": baseline_probs}
-    return blend_logits([by_name[name] for name in members], weights)
 
 
 def below_thresholds(z: np.ndarray, thresholds: np.ndarray, temperatures: np.ndarray) -> np.ndarray:

@@ -206,9 +206,8 @@ class Classifier:
         ``max_length``/``stride`` default to the windowing recorded in the folder — the one its thresholds
         were tuned at; another value is allowed but warned about, since the thresholds no longer fit it.
 
-        ``cascade=True`` (ensemble folders): posts the first stage rules out skip the transformer member, by
-        the rule tuned on validation and recorded in the folder (:mod:`pantau.model.cascade`) — the baseline
-        member, or where the rule says so the transformer's first layers with a probe (``first_stage/``);
+        ``cascade=True`` (ensemble folders): posts the baseline member rules out skip the transformer member,
+        by the rule tuned on validation and recorded in the folder (:mod:`pantau.model.cascade`);
         :attr:`skipped_posts` counts them. A baseline folder is already the cheap stage (nothing changes); a
         transformer folder, or an ensemble without a tuned rule, is an error.
         """
@@ -246,10 +245,10 @@ class Classifier:
             backend = BaselineBackend(folder, meta)
         elif meta.kind == "ensemble":
 
-            def load_member(path: Path, *, first_stage: bool = False) -> Classifier:
+            def load_member(path: Path) -> Classifier:
                 return cls.load(path, precision=precision, threads=threads, batch_size=batch_size,
                                 max_length=max_length, stride=stride, cache_dir=cache_dir,
-                                int8_verify_margin=0.0 if first_stage else int8_verify_margin)
+                                int8_verify_margin=int8_verify_margin)
 
             backend = EnsembleBackend(folder, meta, load_member, cascade=cascade)
         else:

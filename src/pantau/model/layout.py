@@ -31,8 +31,6 @@ BASELINE_FILE = "baseline.joblib"
 CARD_FILE = "README.md"
 MEMBERS_DIR = "members"
 MEMBER_NAMES = ("transformer", "baseline")
-# Ensembles with an encoder cascade: the transformer member's first layers and a probe (pantau.training.first_stage).
-FIRST_STAGE_DIR = "first_stage"
 POOLING = "mean"
 
 

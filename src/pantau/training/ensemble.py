@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -44,15 +43,8 @@ import pandas as pd
 from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
 from pantau.model.calibrate import apply_temperatures, calibrate, logit, objective_value
-from pantau.model.cascade import (
-    DEFAULT_TARGET_RECALL,
-    below_thresholds,
-    encoder_standin_logits,
-    skipped,
-    standin_logits,
-    tune_margin,
-)
-from pantau.model.layout import FIRST_STAGE_DIR, MEMBER_NAMES, MEMBERS_DIR, blend_logits
+from pantau.model.cascade import DEFAULT_TARGET_RECALL, below_thresholds, skipped, standin_logits, tune_margin
+from pantau.model.layout import MEMBER_NAMES, MEMBERS_DIR, blend_logits
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import data_fingerprint, label_matrix, validate_frame
 from pantau.training.folder import TrainResult, split_metrics, threshold_rows, write_model_card
@@ -129,8 +121,7 @@ def train_ensemble(
     train_seconds = time.perf_counter() - t0
     result = assemble_ensemble(out, val, settings=settings, fingerprint=data_fingerprint(train, labels),
                                sources=train["source"].unique().tolist(), train_rows=len(train), labels=labels,
-                               member_params={k: r.params for k, r in results.items()},
-                               first_stage_layers=settings.cascade_layers, first_stage_texts=train["text"].tolist())
+                               member_params={k: r.params for k, r in results.items()})
     params = result.params
     timings = {f"transformer_{k}": v for k, v in results["transformer"].timings.items()}
     timings["baseline_train_seconds"] = results["baseline"].timings.get("train_seconds", 0.0)
@@ -152,18 +143,12 @@ def assemble_ensemble(
     labels: Sequence[str] = LABEL_KEYS,
     member_params: dict[str, dict] | None = None,
     cascade_recall: float = DEFAULT_TARGET_RECALL,
-    first_stage_layers: int = 0,
-    first_stage_texts: Sequence[str] = (),
 ) -> TrainResult:
     """Blend trained members already in ``out_dir/members/{transformer,baseline}``: fit the per-label weights
     on ``val``, calibrate the blend (temperature, threshold) and write the ensemble's meta and card.
 
     Members score ``val`` once; the blend of those scores is exactly what the Classifier computes for the
     folder (``tests/model/test_ensemble.py`` checks it), so calibration needs no second pass.
-
-    ``first_stage_layers > 0``: the cascade's first stage is the transformer member's first that many layers
-    and a probe fitted on ``first_stage_texts`` (training posts, not ``val``: the margin is tuned on ``val``),
-    written to ``first_stage/`` (:mod:`pantau.training.first_stage`); otherwise the baseline member.
     """
     from pantau.model.classifier import Classifier
 
@@ -198,19 +183,7 @@ def assemble_ensemble(
         blend=blend,
     )
     probs = apply_temperatures(z, labels, cal.temperatures)
-    baseline_probs = member_probs[MEMBER_NAMES.index("baseline")]
-    if first_stage_layers:
-        from pantau.training.first_stage import build_first_stage
-
-        stage_dir = out / FIRST_STAGE_DIR
-        fit = build_first_stage(paths[MEMBER_NAMES.index("transformer")], stage_dir, list(first_stage_texts),
-                                layers=first_stage_layers)
-        stage_probs = Classifier.load(stage_dir).predict_proba(texts)
-        cascade = tune_cascade(baseline_probs, probs, meta, target_recall=cascade_recall,
-                               first_stage_probs=stage_probs, first_stage_fit=dataclasses.asdict(fit))
-    else:
-        shutil.rmtree(out / FIRST_STAGE_DIR, ignore_errors=True)  # a stale stage would not match this blend
-        cascade = tune_cascade(baseline_probs, probs, meta, target_recall=cascade_recall)
+    cascade = tune_cascade(member_probs[MEMBER_NAMES.index("baseline")], probs, meta, target_recall=cascade_recall)
     meta = dataclasses.replace(meta, metrics={"val": split_metrics(probs, y, labels, cal.thresholds)},
                                cascade=cascade)
     save_meta(out, meta)
@@ -223,21 +196,13 @@ def assemble_ensemble(
 def tune_cascade(
     baseline_probs: np.ndarray, ensemble_probs: np.ndarray, meta: ModelMeta, *,
     target_recall: float = DEFAULT_TARGET_RECALL,
-    first_stage_probs: np.ndarray | None = None,
-    first_stage_fit: dict | None = None,
 ) -> dict:
     """The cascade's skip rule for ``meta`` (an ensemble's calibrated meta), tuned on validation scores:
-    the baseline member's probabilities (and the encoder first stage's, when there is one) and the full
-    ensemble's; ``{}`` when validation has no flag to keep."""
+    the baseline member's probabilities and the full ensemble's; ``{}`` when validation has no flag to keep."""
     thresholds = np.array([meta.thresholds[k] for k in meta.labels], dtype=np.float64)
     temps = np.array([float(meta.temperatures.get(k, 1.0)) for k in meta.labels], dtype=np.float64)
     flags = np.asarray(ensemble_probs) >= thresholds
-    if first_stage_probs is None:
-        z = standin_logits(baseline_probs)
-    else:
-        weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)
-        z = encoder_standin_logits(first_stage_probs, baseline_probs, weights, meta.members)
-    distance = below_thresholds(z, thresholds, temps)
+    distance = below_thresholds(standin_logits(baseline_probs), thresholds, temps)
     margin = tune_margin(distance, flags, target_recall=target_recall)
     if not np.isfinite(margin):
         log.info("cascade: no validation flags to tune the skip rule on; score.cascade is unavailable")
@@ -246,13 +211,12 @@ def tune_cascade(
     total = int(flags.sum())
     kept = int(flags[~skip].sum())
     rule = {
-        "first_stage": "baseline" if first_stage_probs is None else "encoder",
-        **({"encoder": first_stage_fit} if first_stage_fit else {}),
+        "first_stage": "baseline",
         "margin": margin,  # exact: JSON keeps a float's every digit, and rounding down would skip more
         "target_recall": target_recall,
         "val": {"posts": len(distance), "flags": total, "recall": kept / total,
                 "skipped_share": float(skip.mean())},
     }
-    log.info("cascade (%s first stage): margin %.3f log-odds skips %.1f%% of validation posts, keeps %.2f%% "
-             "of the ensemble's flags", rule["first_stage"], margin, 100 * skip.mean(), 100 * kept / total)
+    log.info("cascade: margin %.3f log-odds skips %.1f%% of validation posts, keeps %.2f%% of the ensemble's flags",
+             margin, 100 * skip.mean(), 100 * kept / total)
     return rule
