@@ -281,3 +281,27 @@ def test_ensemble_thresholds_follow_threshold_sources(cascade_ensemble, tmp_path
     hs = LABEL_KEYS.index("hate_speech")
     assert only.thresholds["hate_speech"] == pytest.approx(tune_threshold(probs[twitter, hs], y[twitter, hs]))
     assert only.thresholds["divisive_label"] == full.thresholds["divisive_label"]  # twitter rows do not annotate it
+
+
+def test_int8_ensemble_rechecks_its_own_decisions_in_fp32(cascade_ensemble, tmp_path: Path) -> None:
+    """The int8 band is applied to the ensemble's score, not to each member's: a member's threshold decides
+    nothing, and int8 noise in the transformer moves the blend across the ensemble's threshold."""
+    folder, _, test = cascade_ensemble
+    texts = test["text"].tolist()
+    fp32 = Classifier.load(folder).predict_proba(texts)
+    pure = Classifier.load(folder, precision="int8", int8_verify_margin=0.0, cache_dir=tmp_path)
+    p_pure = pure.predict_proba(texts)
+    banded = Classifier.load(folder, precision="int8", int8_verify_margin=0.3, cache_dir=tmp_path)
+    assert all(m.int8_verify_margin == 0.0 for m in banded._backend.members)
+    p_band = banded.predict_proba(texts)
+    t = banded.thresholds
+    near = (np.abs(logit(p_pure) - logit(t)) < 0.3).any(axis=1)
+    assert 0 < near.sum() < len(texts)
+    np.testing.assert_allclose(p_band[near], fp32[near], atol=1e-6)  # re-checked: the fp32 ensemble's reading
+    np.testing.assert_allclose(p_band[~near], p_pure[~near], atol=1e-9)  # the rest: int8, untouched
+    assert banded.verified_posts == near.sum()
+    assert sum(m.verified_posts for m in banded._backend.members) == 0
+    # A band as wide as any score: every decision is fp32's.
+    everything = Classifier.load(folder, precision="int8", int8_verify_margin=20.0, cache_dir=tmp_path)
+    np.testing.assert_allclose(everything.predict_proba(texts), fp32, atol=1e-6)
+    assert everything.verified_posts == len(texts)

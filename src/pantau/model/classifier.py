@@ -201,7 +201,8 @@ class Classifier:
         ``precision="int8"`` runs an ONNX Runtime int8 copy of the model (see :mod:`pantau.model.int8`),
         built on first use and cached in ``cache_dir`` (default ``~/.cache/pantau/int8``). Posts whose int8
         score lies within ``int8_verify_margin`` (log-odds) of a label's threshold are scored again in fp32,
-        so int8 changes speed, not decisions (0 = pure int8).
+        so int8 changes speed, not decisions (0 = pure int8). For an ensemble that is the blend's score and
+        threshold: its int8 members are re-read in fp32 for those posts, and do not re-check on their own.
 
         ``max_length``/``stride`` default to the windowing recorded in the folder — the one its thresholds
         were tuned at; another value is allowed but warned about, since the thresholds no longer fit it.
@@ -296,6 +297,17 @@ class Classifier:
                 probs[near], _ = self._aggregate(*rescore([texts[i] for i in near]), len(near))
                 self._verified_posts += len(near)
         return probs, windows
+
+    def fp32_scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`predict_proba` (with window counts), read by the fp32 model where this is an int8
+        transformer that kept it (an ensemble's re-check path); otherwise the same as scoring."""
+        rescore = getattr(self._backend, "fp32_logits", None)
+        if self.precision != "int8" or rescore is None or getattr(self._backend, "fp32_model", None) is None:
+            return self._scores(texts)
+        items = list(texts)
+        if not items:
+            return np.zeros((0, len(self.labels))), np.zeros(0, dtype=np.int64)
+        return self._aggregate(*rescore(preprocess_for(self.meta, items, self.folder)), len(items))
 
     @property
     def verified_posts(self) -> int:
