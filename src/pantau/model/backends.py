@@ -229,10 +229,6 @@ class EnsembleBackend:
                 raise ModelFolderError(
                     f"{path}: member labels {list(member.labels)} differ from the ensemble's {list(meta.labels)}"
                 )
-            # An int8 member re-checks posts near *its own* thresholds, which decide nothing here: the
-            # Classifier re-checks the ensemble's decisions instead (fp32_logits below), so the member only
-            # keeps its fp32 model for that.
-            member.int8_verify_margin = 0.0
             self.members.append(member)
         self.weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)  # [L, M]
         self.skipped_posts = 0
@@ -255,21 +251,20 @@ class EnsembleBackend:
         posts = texts if originals is None else originals
         if self.cascade_margin is not None:
             return self._cascade(posts)
-        scored = [member._scores(posts) for member in self.members]
+        return self._blend([member._scores(posts) for member in self.members])
+
+    def _blend(self, scored: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        """Members' (probabilities, windows) → the blend, one row per window of the member that read most."""
         z = blend_logits([probs for probs, _ in scored], self.weights)
         windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
-        owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
+        owner = np.repeat(np.arange(len(z), dtype=np.int64), windows)
         return np.repeat(z, windows, axis=0), owner
 
     def fp32_logits(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The full blend with every int8 member read by its fp32 model: the int8 re-check of posts whose
         *ensemble* score lies near a threshold (int8 noise in a member moves the blend too; a band on the
         member's own thresholds misses those posts)."""
-        scored = [member.fp32_scores(texts) for member in self.members]
-        z = blend_logits([probs for probs, _ in scored], self.weights)
-        windows = np.maximum.reduce([np.maximum(w, 1) for _, w in scored])
-        owner = np.repeat(np.arange(len(texts), dtype=np.int64), windows)
-        return np.repeat(z, windows, axis=0), owner
+        return self._blend([member.fp32_scores(texts) for member in self.members])
 
     def _cascade(self, posts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         from pantau.model.cascade import below_thresholds, skipped, standin_logits

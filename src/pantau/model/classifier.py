@@ -247,9 +247,13 @@ class Classifier:
         elif meta.kind == "ensemble":
 
             def load_member(path: Path) -> Classifier:
-                return cls.load(path, precision=precision, threads=threads, batch_size=batch_size,
-                                max_length=max_length, stride=stride, cache_dir=cache_dir,
-                                int8_verify_margin=int8_verify_margin)
+                member = cls.load(path, precision=precision, threads=threads, batch_size=batch_size,
+                                  max_length=max_length, stride=stride, cache_dir=cache_dir,
+                                  int8_verify_margin=int8_verify_margin)
+                # Loaded with the band so an int8 member keeps its fp32 model, but a member's own thresholds
+                # decide nothing: the ensemble re-checks its own decisions (EnsembleBackend.fp32_logits).
+                member.int8_verify_margin = 0.0
+                return member
 
             backend = EnsembleBackend(folder, meta, load_member, cascade=cascade)
         else:
@@ -311,7 +315,7 @@ class Classifier:
 
     @property
     def verified_posts(self) -> int:
-        """Posts re-scored in fp32 because int8 put them near a threshold (an ensemble's: its members')."""
+        """Posts re-scored in fp32 because int8 put them near a threshold (an ensemble: near its own)."""
         members = getattr(self._backend, "members", ())
         return self._verified_posts + sum(m.verified_posts for m in members)
 
