@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
 from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
 from pantau.labels import LABEL_KEYS
@@ -40,12 +40,17 @@ TEXTS = [
 
 
 def build_tokenizer(folder: Path) -> PreTrainedTokenizerFast:
-    """A WordPiece tokenizer trained on a handful of Indonesian sentences (lowercasing, [CLS]/[SEP])."""
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    """A WordPiece tokenizer over a handful of Indonesian sentences (lowercasing, [CLS]/[SEP]): every word of
+    them, and every character of them alone and as a continuation, so other words split into pieces."""
+    # The vocabulary is written out rather than trained: the WordPiece trainer breaks ties between pieces of
+    # equal frequency in hash order, so the same seed gave another model from one call to the next.
+    tok = Tokenizer(models.WordPiece({"[UNK]": 0}, unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    trainer = trainers.WordPieceTrainer(vocab_size=300, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]"])
-    tok.train_from_iterator(CORPUS, trainer)
+    words = sorted({w for text in CORPUS for w, _ in tok.pre_tokenizer.pre_tokenize_str(text.lower())})
+    chars = sorted({c for w in words for c in w})
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", *chars, *(f"##{c}" for c in chars), *(w for w in words if len(w) > 1)]
+    tok.model = models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token="[UNK]")
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",

@@ -149,13 +149,16 @@ def cascade_ensemble(tmp_path_factory: pytest.TempPathFactory):
     return out, val, test
 
 
-def _expected_skips(folder: Path, texts: list[str]) -> np.ndarray:
+def _expected_skips(folder: Path, texts: list[str], *, weighted: bool = True) -> np.ndarray:
     """The skip rule computed by hand from the baseline member alone (not through the cascade code path)."""
     meta = load_meta(folder)
     p = Classifier.load(folder / MEMBERS_DIR / "baseline").predict_proba(texts)
     t = np.array([meta.thresholds[k] for k in meta.labels])
     temps = np.array([meta.temperatures.get(k, 1.0) for k in meta.labels])
     gap = logit(t) - logit(p) / temps
+    if weighted:  # each label's gap in log-odds of the transformer's reading: divided by its blend weight
+        w = np.array([meta.blend[k][list(meta.members).index("transformer")] for k in meta.labels])
+        gap = gap / np.maximum(w, 1e-12)  # a label the transformer does not weigh cannot stop a skip
     return gap.min(axis=1) >= meta.cascade["margin"]
 
 
@@ -232,6 +235,34 @@ def test_cascade_errors_name_the_problem(cascade_ensemble, tmp_path: Path) -> No
         Classifier.load(old, cascade=True)
     with pytest.raises(ConfigError, match="score.cascade"):
         ScoreSettings(cascade="yes")  # type: ignore[arg-type]
+
+
+def test_the_skip_rule_weighs_each_gap_by_what_the_transformer_could_change(cascade_ensemble, tmp_path) -> None:
+    import shutil
+
+    from pantau.model.cascade import WEIGHTED_DISTANCE, below_thresholds
+
+    # By hand: the same gap counts double where the transformer carries half the weight; a label it does not
+    # weigh never stops a skip unless the stand-in itself reaches the threshold.
+    z = np.array([[-2.0, -2.0, -2.0], [-2.0, -2.0, 1.0]])
+    thresholds, temps, reach = np.full(3, 0.5), np.ones(3), np.array([1.0, 0.5, 0.0])
+    np.testing.assert_allclose(below_thresholds(z, thresholds, temps), [2.0, -1.0])
+    weighted = below_thresholds(z, thresholds, temps, reach)
+    assert weighted[0] == 2.0 and weighted[1] < -1e9  # row 1: the third label is flagged by the stand-in
+    # The folder records the weighted rule; one tuned before it (no "distance") keeps the plain gap.
+    folder, _, test = cascade_ensemble
+    assert load_meta(folder).cascade["distance"] == WEIGHTED_DISTANCE
+    texts = test["text"].tolist()
+    plain = tmp_path / "plain"
+    shutil.copytree(folder, plain, symlinks=True)
+    raw = json.loads((plain / META_FILE).read_text())
+    raw["cascade"].pop("distance")
+    (plain / META_FILE).write_text(json.dumps(raw))
+    weighted_skips, plain_skips = _expected_skips(folder, texts), _expected_skips(plain, texts, weighted=False)
+    assert (weighted_skips != plain_skips).any()
+    old = Classifier.load(plain, cascade=True)
+    old.predict_proba(texts)
+    assert old.skipped_posts == plain_skips.sum()
 
 
 def test_tune_margin_keeps_the_target_share_of_flags() -> None:

@@ -14,6 +14,13 @@ from typing import Any, Protocol
 import numpy as np
 import torch
 
+from pantau.model.cascade import (
+    WEIGHTED_DISTANCE,
+    below_thresholds,
+    skipped,
+    standin_logits,
+    transformer_reach,
+)
 from pantau.model.layout import (
     BASELINE_FILE,
     MEMBERS_DIR,
@@ -243,6 +250,9 @@ class EnsembleBackend:
                 )
             self.cascade_margin = float(margin)
             self.first = meta.members.index("baseline")
+            # Folders tuned before the weighting recorded no ``distance``: their margin is in plain log-odds.
+            weighted = (meta.cascade or {}).get("distance") == WEIGHTED_DISTANCE
+            self.reach = transformer_reach(self.weights, self.first) if weighted else None
             self.thresholds = np.array([meta.thresholds[k] for k in meta.labels], dtype=np.float64)
             self.temperatures = np.array([float(meta.temperatures.get(k, 1.0)) for k in meta.labels])
 
@@ -267,11 +277,10 @@ class EnsembleBackend:
         return self._blend([member.fp32_scores(texts) for member in self.members])
 
     def _cascade(self, posts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        from pantau.model.cascade import below_thresholds, skipped, standin_logits
-
         first_probs, _ = self.members[self.first]._scores(posts)
         z = standin_logits(first_probs)
-        skip = skipped(below_thresholds(z, self.thresholds, self.temperatures), float(self.cascade_margin or 0))
+        distance = below_thresholds(z, self.thresholds, self.temperatures, self.reach)
+        skip = skipped(distance, float(self.cascade_margin or 0))
         windows = np.ones(len(posts), dtype=np.int64)
         rest = np.flatnonzero(~skip)
         if len(rest):

@@ -43,7 +43,15 @@ import pandas as pd
 from pantau.config import TrainSettings
 from pantau.labels import LABEL_KEYS
 from pantau.model.calibrate import apply_temperatures, calibrate, logit, objective_value
-from pantau.model.cascade import DEFAULT_TARGET_RECALL, below_thresholds, skipped, standin_logits, tune_margin
+from pantau.model.cascade import (
+    DEFAULT_TARGET_RECALL,
+    WEIGHTED_DISTANCE,
+    below_thresholds,
+    skipped,
+    standin_logits,
+    transformer_reach,
+    tune_margin,
+)
 from pantau.model.layout import MEMBER_NAMES, MEMBERS_DIR, blend_logits
 from pantau.model.meta import ModelMeta, save_meta
 from pantau.training.data import data_fingerprint, label_matrix, validate_frame
@@ -202,7 +210,9 @@ def tune_cascade(
     thresholds = np.array([meta.thresholds[k] for k in meta.labels], dtype=np.float64)
     temps = np.array([float(meta.temperatures.get(k, 1.0)) for k in meta.labels], dtype=np.float64)
     flags = np.asarray(ensemble_probs) >= thresholds
-    distance = below_thresholds(standin_logits(baseline_probs), thresholds, temps)
+    weights = np.array([meta.blend[k] for k in meta.labels], dtype=np.float64)
+    reach = transformer_reach(weights, list(meta.members).index("baseline"))
+    distance = below_thresholds(standin_logits(baseline_probs), thresholds, temps, reach)
     margin = tune_margin(distance, flags, target_recall=target_recall)
     if not np.isfinite(margin):
         log.info("cascade: no validation flags to tune the skip rule on; score.cascade is unavailable")
@@ -212,6 +222,7 @@ def tune_cascade(
     kept = int(flags[~skip].sum())
     rule = {
         "first_stage": "baseline",
+        "distance": WEIGHTED_DISTANCE,
         "margin": margin,  # exact: JSON keeps a float's every digit, and rounding down would skip more
         "target_recall": target_recall,
         "val": {"posts": len(distance), "flags": total, "recall": kept / total,
