@@ -58,7 +58,8 @@ class ModelMeta:
     blend: dict[str, list[float]] = field(default_factory=dict)
     # Ensembles only, when tuned (pantau.training.ensemble.tune_cascade): the cascade's skip rule. A post
     # skips the transformer member when the baseline member's reading, put in the ensemble's place, lies at
-    # least ``margin`` log-odds below every label's threshold; plus what validation measured for it.
+    # least ``margin`` below every label's threshold, each label's gap divided by the transformer's blend weight
+    # (``distance: transformer_weight``; plain log-odds where absent); plus what validation measured for it.
     cascade: dict[str, Any] = field(default_factory=dict)
 
     @property
