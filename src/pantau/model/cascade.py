@@ -60,7 +60,8 @@ def transformer_reach(weights: np.ndarray, first: int) -> np.ndarray:
 # The margin that just keeps the target on validation is fitted to those posts: measured on held-out and real
 # posts it kept only 93.5–98.8 % of the flags. A fixed buffer beyond it buys the recall back at the cost of
 # fewer skips. 1.5 log-odds of the transformer's reading is the plain rule's 1.0 log-odds of the blend at the
-# transformer's typical weight of 2/3; on 2026-12-04's desk stream it kept 99.57 % of the flags (1.0: 99.46 %).
+# transformer's typical weight of 2/3; on 2026-12-04's desk stream (fp32 scores, offline) it kept 99.57 % of the
+# flags (1.0: 99.46 %); the int8 cascade there, whose re-check band also lets int8 noise through, 99.46 %.
 SAFETY_LOGODDS = 1.5
 
 
